@@ -1,0 +1,23 @@
+"""The error vocabulary every engine and face shares (design.md, "Errors")."""
+
+from __future__ import annotations
+
+
+class PeajeError(Exception):
+    """Base class of peaje's own errors."""
+
+
+class InvalidArgument(PeajeError, ValueError):
+    """A bad argument: not an int64, unsorted values, a malformed spec, a bad option."""
+
+
+class TooLarge(InvalidArgument):
+    """A size cap was exceeded (dataset, batch, message). gRPC RESOURCE_EXHAUSTED, HTTP 413."""
+
+
+class Unavailable(PeajeError, ConnectionError):
+    """The backend cannot be reached. gRPC UNAVAILABLE, HTTP 503."""
+
+
+class DeadlineExceeded(PeajeError, TimeoutError):
+    """The call did not finish within its deadline. gRPC DEADLINE_EXCEEDED, HTTP 504."""
