@@ -1,0 +1,63 @@
+# peaje: every entry point. `make demo` runs the main job, `make test` every test; both
+# install what they need first (scripts/bootstrap.sh). Areas add targets in mk/*.mk.
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PY := $(VENV)/bin/python
+BUILD := build/cmake
+CMAKE_FLAGS ?=
+JOBS ?= $(shell nproc)
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+# Extension points for mk/*.mk fragments.
+EXTRA_BUILD :=
+EXTRA_TESTS :=
+-include mk/*.mk
+
+.PHONY: help setup build build-cpp build-py test test-cpp test-py demo fmt lint clean
+
+help:
+	@echo "make demo    run the toll report (quick profile) and print the headline table"
+	@echo "make test    build everything and run every test (C++, fuzz smoke, pytest)"
+	@echo "make up      run the local stack (gRPC :50051, API :8000, Locust :8089)"
+	@echo "make fuzz    long fuzzing run (FUZZ_SECONDS per target, default 600)"
+	@echo "make fmt | lint | clean"
+
+setup:
+	@scripts/bootstrap.sh
+
+build: setup build-cpp build-py $(EXTRA_BUILD)
+
+build-cpp: setup
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+# The extension, installed editable into .venv; rebuilt when core/ or bindings/ change.
+build-py: $(VENV)/.peaje-native
+$(VENV)/.peaje-native: $(shell find core bindings -type f) CMakeLists.txt pyproject.toml | setup
+	@echo "build: peaje._native (scikit-build-core)"
+	@$(PY) -m pip install -q --no-build-isolation -e .
+	@touch $@
+
+test: build test-cpp test-fuzz test-py $(EXTRA_TESTS)
+	@echo "make test: all suites passed"
+
+test-cpp: build-cpp
+	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-py: build
+	@$(PY) -m pytest -q tests
+
+fmt: setup
+	@clang-format-14 -i $$(git ls-files '*.cpp' '*.hpp' '*.h') 2>/dev/null || true
+	@$(PY) -m ruff format client tests scripts
+	@$(PY) -m ruff check --fix client tests scripts
+
+lint: setup
+	@$(PY) -m ruff check client tests scripts
+	@$(PY) -m ruff format --check client tests scripts
+
+clean:
+	rm -rf build results $(VENV)/.peaje-native
