@@ -1,0 +1,38 @@
+"""Parametrizes every contract case over every subject (contract/subjects.py)."""
+
+from __future__ import annotations
+
+import pytest
+from subjects import Subject, SubjectSpec, subject_params
+
+import peaje
+
+
+@pytest.fixture(scope="session")
+def python_engine():
+    with peaje.engine("python") as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def native_engine():
+    with peaje.engine("native") as engine:
+        yield engine
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "subject_spec" not in metafunc.fixturenames:
+        return
+    predicates = [marker.args[0] for marker in metafunc.definition.iter_markers("subjects")]
+    metafunc.parametrize(
+        "subject_spec", subject_params(lambda spec: all(p(spec) for p in predicates))
+    )
+
+
+@pytest.fixture
+def subject(subject_spec: SubjectSpec, request: pytest.FixtureRequest) -> Subject:
+    return Subject(subject_spec, request.getfixturevalue(subject_spec.fixture))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "subjects(predicate): run only on matching subjects")

@@ -1,0 +1,64 @@
+"""The subjects of the contract suite: an engine in one data mode, reached over one face.
+
+A new engine or face joins the suite by adding one SubjectSpec here (and, when it needs a
+running process, a fixture that returns its Engine). Every case in this directory then runs
+against it unchanged.
+"""
+
+from __future__ import annotations
+
+import array
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+
+@dataclass(frozen=True)
+class SubjectSpec:
+    id: str
+    fixture: str  # name of the fixture that yields the Engine
+    mode: str | None  # data mode passed to search()
+    validates: bool  # checks that values are sorted int64 (else trusts order, like bisect)
+    values_as: str = "list"  # "list" or "buffer" (array('q'))
+    carries_surrogates: bool = True  # can lone surrogates reach the encoder?
+
+    def __str__(self) -> str:
+        return self.id
+
+
+SUBJECTS: list[SubjectSpec] = [
+    SubjectSpec("python", "python_engine", None, validates=False),
+    SubjectSpec("native-copy", "native_engine", "copy", validates=True),
+    SubjectSpec("native-lazy", "native_engine", "lazy", validates=False),
+    SubjectSpec("native-buffer", "native_engine", "buffer", validates=False, values_as="buffer"),
+    SubjectSpec("native-resident", "native_engine", "resident", validates=True),
+]
+
+
+class Subject:
+    """A live subject: the engine plus the spec that says how to call it."""
+
+    def __init__(self, spec: SubjectSpec, engine: Any) -> None:
+        self.spec = spec
+        self.engine = engine
+
+    @property
+    def validates(self) -> bool:
+        return self.spec.validates
+
+    def search(self, values: Any, targets: Any, *, repeat: Any = 1) -> list[int]:
+        if self.spec.values_as == "buffer" and isinstance(values, list):
+            values = array.array("q", values)
+        return self.engine.search(values, targets, mode=self.spec.mode, repeat=repeat)
+
+    def search_spec(self, spec: str, targets: Any, *, repeat: Any = 1) -> list[int]:
+        """A dataset spec is resident data on every engine."""
+        return self.engine.search(spec, targets, mode="resident", repeat=repeat)
+
+    def to_bytes_dict(self, mapping: Any, errors: Any = "strict") -> dict[bytes, bytes]:
+        return self.engine.to_bytes_dict(mapping, errors)
+
+
+def subject_params(predicate=lambda spec: True) -> list[Any]:
+    return [pytest.param(spec, id=spec.id) for spec in SUBJECTS if predicate(spec)]
