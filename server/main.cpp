@@ -1,0 +1,145 @@
+// peaje-server: builds the gRPC server (peaje.v1, health, reflection), serves until SIGTERM or
+// SIGINT, then drains in-flight calls within a deadline and exits 0.
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataset_cache.hpp"
+#include "grpc/health/v1/health.pb.h"
+#include "peaje_service.hpp"
+#include "server_config.hpp"
+
+namespace {
+
+using peaje::server::ServerConfig;
+
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+// One structured line per lifecycle event, on stderr.
+void log_event(const std::string& event, const std::string& fields) {
+  std::cerr << "{\"event\":" << json_string(event) << ",\"pid\":" << getpid() << fields << "}"
+            << std::endl;
+}
+
+std::string json_list(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < items.size(); ++i) out += (i ? "," : "") + json_string(items[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::optional<ServerConfig> parsed;
+  try {
+    parsed = peaje::server::parse_config(
+        std::vector<std::string>(argv + 1, argv + argc),
+        [](const std::string& name) -> std::optional<std::string> {
+          const char* value = std::getenv(name.c_str());
+          return value ? std::optional<std::string>(value) : std::nullopt;
+        });
+  } catch (const peaje::server::ConfigError& e) {
+    std::cerr << "peaje-server: " << e.what() << "\n" << peaje::server::usage();
+    return 2;
+  }
+  if (!parsed) {
+    std::cout << peaje::server::usage();
+    return 0;
+  }
+  const ServerConfig& config = *parsed;
+
+  // Signals are taken by sigwait below; block them before gRPC starts its threads.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  peaje::server::DatasetCache datasets(config.dataset_cache);
+  peaje::server::PeajeService service(datasets);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's built-in health service registers no descriptors; touching the generated ones links
+  // them in, so reflection (and grpcurl) can describe grpc.health.v1.Health.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  std::vector<int> ports(config.listen.size(), 0);
+  for (std::size_t i = 0; i < config.listen.size(); ++i) {
+    builder.AddListeningPort(config.listen[i], grpc::InsecureServerCredentials(), &ports[i]);
+  }
+  builder.SetMaxReceiveMessageSize(config.max_message_bytes);
+  builder.SetMaxSendMessageSize(config.max_message_bytes);
+  if (config.threads > 0) {
+    grpc::ResourceQuota quota("peaje-server");
+    quota.SetMaxThreads(config.threads);
+    builder.SetResourceQuota(quota);
+  }
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  bool all_bound = server != nullptr;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    all_bound = all_bound && (ports[i] != 0 || config.listen[i].starts_with("unix:"));
+  }
+  if (!all_bound) {
+    log_event("start_failed", ",\"listen\":" + json_list(config.listen) +
+                                  ",\"reason\":\"could not bind every --listen address\"");
+    if (server) server->Shutdown();
+    return 1;
+  }
+
+  std::vector<std::string> bound;
+  for (std::size_t i = 0; i < config.listen.size(); ++i) {
+    const std::string& address = config.listen[i];
+    bound.push_back(address.starts_with("unix:")
+                        ? address
+                        : address.substr(0, address.rfind(':') + 1) + std::to_string(ports[i]));
+  }
+  auto* health = server->GetHealthCheckService();
+  health->SetServingStatus(true);
+  health->SetServingStatus(peaje::v1::Peaje::service_full_name(), true);
+  log_event("start", ",\"listen\":" + json_list(bound) +
+                         ",\"threads\":" + std::to_string(config.threads) +
+                         ",\"max_message_bytes\":" + std::to_string(config.max_message_bytes) +
+                         ",\"dataset_cache\":" + std::to_string(config.dataset_cache) +
+                         ",\"drain_seconds\":" + std::to_string(config.drain_seconds));
+
+  int signal_number = 0;
+  sigwait(&stop_signals, &signal_number);
+
+  // Drain: health says NOT_SERVING, new calls are refused, in-flight calls get until the
+  // deadline, then are cancelled (long searches check for it between slices).
+  const auto drain_start = std::chrono::steady_clock::now();
+  health->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config.drain_seconds));
+  server->Wait();
+  const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now() - drain_start)
+                            .count();
+  log_event("stop", std::string(",\"signal\":") +
+                        json_string(signal_number == SIGINT ? "SIGINT" : "SIGTERM") +
+                        ",\"drain_ms\":" + std::to_string(drain_ms));
+  return 0;
+}

@@ -1,0 +1,166 @@
+#include "peaje_service.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <new>
+#include <span>
+#include <string>
+
+#include "peaje/bytes_dict.hpp"
+#include "peaje/error.hpp"
+#include "peaje/search.hpp"
+
+namespace peaje::server {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using peaje::v1::BytesDictEntry;
+
+// A call the client abandoned (deadline passed, gone) or the server cancelled while draining.
+struct Cancelled {};
+
+// Searches per slice of a long repeat: a few milliseconds of work between cancellation checks.
+constexpr std::int64_t kSearchesPerSlice = 1 << 20;
+
+std::int64_t elapsed_ns(Clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
+}
+
+// The core's search_many, run in slices of whole passes so that a cancelled call stops within a
+// slice instead of burning a core to the end of its repeat.
+void search_until_cancelled(grpc::ServerContext* context, std::span<const std::int64_t> values,
+                            std::span<const std::int64_t> targets, std::span<std::int64_t> out,
+                            std::int64_t repeat) {
+  const std::int64_t n = std::max<std::int64_t>(1, static_cast<std::int64_t>(targets.size()));
+  const std::int64_t passes_per_slice = std::max<std::int64_t>(1, kSearchesPerSlice / n);
+  for (std::int64_t done = 0; done < repeat;) {
+    const std::int64_t passes = std::min(passes_per_slice, repeat - done);
+    search_many(values, targets, out, passes);
+    done += passes;
+    if (done < repeat && context->IsCancelled()) throw Cancelled{};
+  }
+}
+
+// Text arrives as valid UTF-8 (a proto3 string), so it is already the bytes every error handler
+// would produce; bytes pass through unchanged, NULs included.
+std::string key_bytes(const BytesDictEntry& entry, int position) {
+  switch (entry.key_case()) {
+    case BytesDictEntry::kKeyText:
+      return entry.key_text();
+    case BytesDictEntry::kKeyBytes:
+      return entry.key_bytes();
+    default:
+      throw invalid_argument("entries[" + std::to_string(position) +
+                             "]: key is missing (set key_text or key_bytes)");
+  }
+}
+
+std::string value_bytes(const BytesDictEntry& entry, int position) {
+  switch (entry.value_case()) {
+    case BytesDictEntry::kValueText:
+      return entry.value_text();
+    case BytesDictEntry::kValueBytes:
+      return entry.value_bytes();
+    default:
+      throw invalid_argument("entries[" + std::to_string(position) +
+                             "]: value is missing (set value_text or value_bytes)");
+  }
+}
+
+}  // namespace
+
+grpc::Status status_of_current_exception() {
+  try {
+    throw;
+  } catch (const Cancelled&) {
+    return {grpc::StatusCode::CANCELLED, "call cancelled"};
+  } catch (const Error& e) {
+    switch (e.kind()) {
+      case ErrorKind::kTooLarge:
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
+      case ErrorKind::kInvalidArgument:
+      case ErrorKind::kWrongType:
+      case ErrorKind::kEncode:
+        return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+    }
+    return {grpc::StatusCode::INTERNAL, e.what()};
+  } catch (const std::bad_alloc&) {
+    return {grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory"};
+  } catch (const std::exception& e) {
+    return {grpc::StatusCode::INTERNAL, std::string("internal error: ") + e.what()};
+  } catch (...) {
+    return {grpc::StatusCode::INTERNAL, "internal error"};
+  }
+}
+
+grpc::Status PeajeService::Search(grpc::ServerContext* context,
+                                  const peaje::v1::SearchRequest* request,
+                                  peaje::v1::SearchResponse* response) {
+  try {
+    const auto start = Clock::now();
+    const std::int64_t repeat = request->repeat() == 0 ? 1 : request->repeat();
+    const std::span<const std::int64_t> targets(request->targets().data(),
+                                                request->targets().size());
+    check_batch(targets.size(), repeat);
+    auto& indices = *response->mutable_indices();
+    indices.Resize(static_cast<int>(targets.size()), -1);
+    const std::span<std::int64_t> out(indices.mutable_data(), indices.size());
+
+    switch (request->data_case()) {
+      case peaje::v1::SearchRequest::kDataset: {  // resident: only the targets crossed
+        const auto array = datasets_.get(request->dataset());
+        search_until_cancelled(context, array->values(), targets, out, repeat);
+        break;
+      }
+      case peaje::v1::SearchRequest::kValues: {  // inline: searched in place, checked first
+        const auto& values = request->values().values();
+        const std::span<const std::int64_t> view(values.data(), values.size());
+        require_sorted(view);
+        search_until_cancelled(context, view, targets, out, repeat);
+        break;
+      }
+      default:
+        throw invalid_argument("one of dataset or values is required");
+    }
+    response->set_server_ns(elapsed_ns(start));
+    return grpc::Status::OK;
+  } catch (...) {
+    return status_of_current_exception();
+  }
+}
+
+grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* /*context*/,
+                                       const peaje::v1::ToBytesDictRequest* request,
+                                       peaje::v1::ToBytesDictResponse* response) {
+  try {
+    const auto start = Clock::now();
+    // Every handler encodes valid UTF-8 alike; the name is still checked so a typo is an error.
+    if (!request->errors().empty()) parse_utf8_errors(request->errors());
+    BytesDict dict;
+    dict.reserve(static_cast<std::size_t>(request->entries_size()));
+    for (int i = 0; i < request->entries_size(); ++i) {
+      const auto& entry = request->entries(i);
+      dict.insert(key_bytes(entry, i), value_bytes(entry, i));
+    }
+    response->mutable_entries()->Reserve(static_cast<int>(dict.size()));
+    for (const auto& [key, value] : dict.entries()) {
+      auto* pair = response->add_entries();
+      pair->set_key(key);
+      pair->set_value(value);
+    }
+    response->set_server_ns(elapsed_ns(start));
+    return grpc::Status::OK;
+  } catch (...) {
+    return status_of_current_exception();
+  }
+}
+
+grpc::Status PeajeService::Noop(grpc::ServerContext* /*context*/,
+                                const peaje::v1::NoopRequest* /*request*/,
+                                peaje::v1::NoopResponse* response) {
+  response->set_server_ns(0);
+  return grpc::Status::OK;
+}
+
+}  // namespace peaje::server

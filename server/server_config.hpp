@@ -1,0 +1,39 @@
+// peaje-server's settings: flags, each with an environment variable equivalent (flags win).
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace peaje::server {
+
+struct ServerConfig {
+  std::vector<std::string> listen;  // gRPC addresses: "host:port" or "unix:PATH"
+  int threads = 0;                  // most call threads; 0 leaves it to gRPC
+  int max_message_bytes = 64 << 20;
+  std::size_t dataset_cache = 8;  // resident datasets kept
+  int drain_seconds = 10;         // how long SIGTERM waits for in-flight calls
+
+  static constexpr const char* kDefaultListen = "127.0.0.1:50051";
+};
+
+// A bad flag or environment value; the message is meant for the command line.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
+
+// Reads PEAJE_LISTEN (comma-separated), PEAJE_THREADS, PEAJE_MAX_MESSAGE_BYTES,
+// PEAJE_DATASET_CACHE, PEAJE_DRAIN_SECONDS, then the flags. Throws ConfigError.
+// Returns nullopt for --help.
+std::optional<ServerConfig> parse_config(const std::vector<std::string>& args,
+                                         const GetEnv& getenv);
+
+std::string usage();
+
+}  // namespace peaje::server
