@@ -1,0 +1,1 @@
+"""Benchmarks: the in-process toll table, and (report.py) the full matrix and report."""
