@@ -1,0 +1,5 @@
+import sys
+
+from peaje.cli import main
+
+sys.exit(main())
