@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from fixtures.grpc_server import grpc_server, grpc_tcp_engine, grpc_unix_engine  # noqa: F401
 from subjects import Subject, SubjectSpec, subject_params
 
 import peaje

@@ -33,6 +33,8 @@ SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("native-lazy", "native_engine", "lazy", validates=False),
     SubjectSpec("native-buffer", "native_engine", "buffer", validates=False, values_as="buffer"),
     SubjectSpec("native-resident", "native_engine", "resident", validates=True),
+    SubjectSpec("grpc-tcp", "grpc_tcp_engine", "copy", validates=True, carries_surrogates=False),
+    SubjectSpec("grpc-unix", "grpc_unix_engine", "copy", validates=True, carries_surrogates=False),
 ]
 
 

@@ -1,0 +1,262 @@
+"""The "grpc" engine: the C++ core behind a network hop (peaje-server, service peaje.v1.Peaje).
+
+Data modes, named for what crosses on each call:
+
+- ``copy``: the values travel inline with the targets (packed sint64) and the server checks
+  they are ascending before searching them. Validated on both sides: int64 here, order there.
+- ``resident``: a dataset spec (``"range:N[:STEP]"``) crosses instead of the values; the server
+  builds the array once, caches it and only the targets cross. A plain sequence given with
+  ``mode="resident"`` travels inline, validated, for that call only.
+
+One channel serves the engine's whole life; every call carries a deadline (``timeout``
+seconds). gRPC statuses become peaje's errors (design.md, "Errors"). Text crosses as a proto3
+``string``, which must be valid UTF-8: text with lone surrogates is refused before sending
+(strict: ``UnicodeEncodeError`` as the other engines raise it; surrogatepass/surrogateescape:
+``InvalidArgument``), a limit of this face that the documentation states as part of the toll.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+import grpc
+import grpc.aio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from peaje.arguments import (
+    bytes_like,
+    check_errors_name,
+    check_mode,
+    check_repeat,
+    entry_pairs,
+    int64_list,
+    role_text,
+    short_repr,
+)
+from peaje.errors import DeadlineExceeded, InvalidArgument, PeajeError, TooLarge, Unavailable
+from peaje.v1 import peaje_pb2, peaje_pb2_grpc
+
+DEFAULT_TARGET = "127.0.0.1:50051"
+DEFAULT_TIMEOUT = 5.0
+
+# The server bounds message sizes (--max-message-bytes); the client does not add its own cap.
+# Short reconnect backoff, so the engine finds a restarted server by itself within a second.
+CHANNEL_OPTIONS = [
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1000),
+]
+
+MODES = ("copy", "resident")
+
+
+# ---- requests: Python values -> protobuf ----------------------------------------------------
+
+
+def search_request(values: Any, targets: Any, mode: str | None, repeat: Any) -> Any:
+    mode = check_mode(mode)
+    if mode is not None and mode not in MODES:
+        raise InvalidArgument(f"engine 'grpc' supports modes {', '.join(MODES)}, got {mode!r}")
+    repeat = check_repeat(repeat)
+    targets = int64_list(targets, "targets")
+    if isinstance(values, str):
+        if mode == "copy":
+            raise InvalidArgument(
+                f"dataset spec {short_repr(values)} is resident data: use mode='resident'"
+            )
+        return peaje_pb2.SearchRequest(dataset=values, targets=targets, repeat=repeat)
+    inline = peaje_pb2.Int64Values(values=int64_list(values, "values"))
+    return peaje_pb2.SearchRequest(values=inline, targets=targets, repeat=repeat)
+
+
+def _text_or_bytes(obj: Any, errors: str, key: Any, is_value: bool) -> tuple[str, str | bytes]:
+    """("text", str) for valid text, ("bytes", bytes) for bytes-like; refuses lone surrogates."""
+    if isinstance(obj, str):
+        if not obj.isascii():
+            try:
+                obj.encode("utf-8")
+            except UnicodeEncodeError as e:
+                if errors == "strict":
+                    raise UnicodeEncodeError(
+                        "utf-8", obj, e.start, e.end, f"{e.reason} (in {role_text(key, is_value)})"
+                    ) from None
+                raise InvalidArgument(
+                    f"{role_text(key, is_value)}: text with lone surrogates cannot cross gRPC "
+                    f"(a proto3 string must be valid UTF-8); encode it with errors={errors!r} "
+                    "and send bytes instead"
+                ) from None
+        return "text", obj
+    return "bytes", bytes_like(obj, key, is_value)
+
+
+def bytes_dict_request(mapping: Any, errors: Any) -> Any:
+    errors = check_errors_name(errors)
+    entries = []
+    for key, value in entry_pairs(mapping):
+        key_kind, key_data = _text_or_bytes(key, errors, key, False)
+        value_kind, value_data = _text_or_bytes(value, errors, key, True)
+        entries.append(
+            peaje_pb2.BytesDictEntry(
+                **{f"key_{key_kind}": key_data, f"value_{value_kind}": value_data}
+            )
+        )
+    return peaje_pb2.ToBytesDictRequest(entries=entries, errors=errors)
+
+
+def bytes_dict_of(response: Any) -> dict[bytes, bytes]:
+    return {pair.key: pair.value for pair in response.entries}
+
+
+# ---- statuses -> peaje errors (the one place) -----------------------------------------------
+
+
+def raise_for_status(error: grpc.RpcError, target: str, timeout: float) -> NoReturn:
+    code, details = error.code(), error.details() or ""
+    if code == grpc.StatusCode.INVALID_ARGUMENT:
+        raise InvalidArgument(details) from None
+    if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        raise TooLarge(details) from None
+    if code == grpc.StatusCode.UNAVAILABLE:
+        raise Unavailable(f"peaje-server at {target} is unavailable: {details}") from None
+    if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+        raise DeadlineExceeded(
+            f"peaje-server at {target} did not answer within {timeout}s"
+        ) from None
+    if code == grpc.StatusCode.CANCELLED:
+        raise Unavailable(f"call to {target} was cancelled: {details}") from None
+    raise PeajeError(f"peaje-server at {target}: {code.name}: {details}") from None
+
+
+def _check_timeout(timeout: Any) -> float:
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise InvalidArgument(f"timeout must be a positive number of seconds, got {timeout!r}")
+    return float(timeout)
+
+
+# ---- engines ----------------------------------------------------------------------------------
+
+
+class GrpcEngine:
+    """Engine "grpc": the C++ core in peaje-server, over one reused channel."""
+
+    name = "grpc"
+    modes = MODES
+    validating_modes = MODES
+
+    def __init__(self, target: str = DEFAULT_TARGET, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.target = target
+        self.timeout = _check_timeout(timeout)
+        self._channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._stub = peaje_pb2_grpc.PeajeStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as e:
+            raise_for_status(e, self.target, self.timeout)
+
+    def search_timed(
+        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
+    ) -> tuple[list[int], int]:
+        """(indices, server_ns): server_ns is the time spent inside the core."""
+        response = self._call(self._stub.Search, search_request(values, targets, mode, repeat))
+        return list(response.indices), response.server_ns
+
+    def search(
+        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
+    ) -> list[int]:
+        return self.search_timed(values, targets, mode=mode, repeat=repeat)[0]
+
+    def to_bytes_dict_timed(
+        self, mapping: Any, errors: str = "strict"
+    ) -> tuple[dict[bytes, bytes], int]:
+        response = self._call(self._stub.ToBytesDict, bytes_dict_request(mapping, errors))
+        return bytes_dict_of(response), response.server_ns
+
+    def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
+        return self.to_bytes_dict_timed(mapping, errors)[0]
+
+    def noop(self) -> None:
+        """A round trip that does nothing: the pure cost of crossing."""
+        self._call(self._stub.Noop, peaje_pb2.NoopRequest())
+
+    def check_ready(self) -> bool:
+        """True when the server's health service answers SERVING."""
+        try:
+            response = self._health.Check(health_pb2.HealthCheckRequest(), timeout=self.timeout)
+        except grpc.RpcError:
+            return False
+        return response.status == health_pb2.HealthCheckResponse.SERVING
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> GrpcEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncGrpcEngine:
+    """GrpcEngine's calls as coroutines, on grpc.aio (for the HTTP front's event loop).
+
+    Create it inside the running loop (e.g. in the app's lifespan) and ``await close()``.
+    """
+
+    name = "grpc"
+    modes = MODES
+    validating_modes = MODES
+
+    def __init__(self, target: str = DEFAULT_TARGET, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.target = target
+        self.timeout = _check_timeout(timeout)
+        self._channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._stub = peaje_pb2_grpc.PeajeStub(self._channel)
+        self._health = health_pb2_grpc.HealthStub(self._channel)
+
+    async def _call(self, method: Any, request: Any) -> Any:
+        try:
+            return await method(request, timeout=self.timeout)
+        except grpc.RpcError as e:
+            raise_for_status(e, self.target, self.timeout)
+
+    async def search_timed(
+        self, values: Any, targets: Any, mode: str | None = None, repeat: int = 1
+    ) -> tuple[list[int], int]:
+        response = await self._call(
+            self._stub.Search, search_request(values, targets, mode, repeat)
+        )
+        return list(response.indices), response.server_ns
+
+    async def search(
+        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
+    ) -> list[int]:
+        return (await self.search_timed(values, targets, mode=mode, repeat=repeat))[0]
+
+    async def to_bytes_dict_timed(
+        self, mapping: Any, errors: str = "strict"
+    ) -> tuple[dict[bytes, bytes], int]:
+        response = await self._call(self._stub.ToBytesDict, bytes_dict_request(mapping, errors))
+        return bytes_dict_of(response), response.server_ns
+
+    async def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
+        return (await self.to_bytes_dict_timed(mapping, errors))[0]
+
+    async def noop(self) -> None:
+        await self._call(self._stub.Noop, peaje_pb2.NoopRequest())
+
+    async def check_ready(self) -> bool:
+        try:
+            response = await self._health.Check(
+                health_pb2.HealthCheckRequest(), timeout=self.timeout
+            )
+        except grpc.RpcError:
+            return False
+        return response.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def close(self) -> None:
+        await self._channel.close()
