@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import pytest
 from fixtures.grpc_server import grpc_server, grpc_tcp_engine, grpc_unix_engine  # noqa: F401
+from fixtures.http_engine import (  # noqa: F401
+    api_url,
+    http_grpc_engine,
+    http_native_engine,
+    http_python_engine,
+)
 from subjects import Subject, SubjectSpec, subject_params
 
 import peaje

@@ -35,6 +35,12 @@ SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("native-resident", "native_engine", "resident", validates=True),
     SubjectSpec("grpc-tcp", "grpc_tcp_engine", "copy", validates=True, carries_surrogates=False),
     SubjectSpec("grpc-unix", "grpc_unix_engine", "copy", validates=True, carries_surrogates=False),
+    # The HTTP front (a real uvicorn process, tests/fixtures/http_engine.py): inline values are
+    # validated at that boundary whatever the engine and mode.
+    SubjectSpec("http-python", "http_python_engine", None, validates=True),
+    SubjectSpec("http-native", "http_native_engine", None, validates=True),
+    SubjectSpec("http-native-buffer", "http_native_engine", "buffer", validates=True),
+    SubjectSpec("http-grpc", "http_grpc_engine", None, validates=True, carries_surrogates=False),
 ]
 
 

@@ -1,0 +1,51 @@
+"""The FastAPI app: ``uvicorn peaje.api:app`` (configured by PEAJE_* environment variables)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from peaje.api import docs, problems
+from peaje.api.engines import EngineSet
+from peaje.api.metrics import ApiMetrics
+from peaje.api.middleware import BodyLimit, RequestTiming
+from peaje.api.routers import engines, service
+from peaje.api.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # One gRPC channel per process, opened here and closed at shutdown.
+        await app.state.engines.start()
+        try:
+            yield
+        finally:
+            await app.state.engines.close()
+
+    app = FastAPI(
+        title="peaje",
+        version="1",
+        summary="The toll of crossing from Python into native code, in-process vs remote.",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engines = EngineSet(settings)
+    app.state.metrics = ApiMetrics()
+    problems.install(app)
+    app.include_router(engines.router)
+    app.include_router(service.router)
+    docs.install(app)
+    # Outermost last: timing sees the whole request, including a 413 from the body cap.
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestTiming, metrics=app.state.metrics)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,24 @@
+"""Shared resources of one API process, made in the lifespan and handed to routes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fastapi import Request
+
+from peaje.api.engines import EngineSet
+from peaje.api.metrics import ApiMetrics
+
+
+class EngineName(StrEnum):
+    python = "python"
+    native = "native"
+    grpc = "grpc"
+
+
+def engine_set(request: Request) -> EngineSet:
+    return request.app.state.engines
+
+
+def api_metrics(request: Request) -> ApiMetrics:
+    return request.app.state.metrics

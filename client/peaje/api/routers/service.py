@@ -1,0 +1,41 @@
+"""Service endpoints: liveness, readiness, Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from peaje.api import problems
+from peaje.api.dependencies import api_metrics, engine_set
+from peaje.api.engines import EngineSet
+from peaje.api.metrics import ApiMetrics
+
+router = APIRouter(tags=["service"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    """The process is alive (it says nothing about the backends)."""
+    return {"status": "alive"}
+
+
+@router.get("/readyz", responses=problems.responses(503))
+async def readyz(request: Request, engines: Annotated[EngineSet, Depends(engine_set)]):
+    """200 when every engine can answer (grpc: its server passes a health check), else 503
+    with each engine's state."""
+    states = await engines.states()
+    summary = {name: (why or "ready") for name, why in states.items()}
+    down = [name for name, why in states.items() if why]
+    if down:
+        detail = "; ".join(f"{name}: {states[name]}" for name in down)
+        return problems.problem("unavailable", 503, detail, request, engines=summary)
+    return {"status": "ready", "engines": summary}
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(registry: Annotated[ApiMetrics, Depends(api_metrics)]) -> Response:
+    """Prometheus text format: requests, errors and latency per engine and route."""
+    return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,38 @@
+"""The API's configuration, read from the environment in one place."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else float(raw)
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    # The peaje-server the "grpc" engine calls, and its per-call deadline in seconds.
+    grpc_target: str = "127.0.0.1:50051"
+    grpc_timeout: float = 5.0
+    # Request bodies larger than this are refused with 413 before they are parsed.
+    max_body_bytes: int = 16 * 1024 * 1024
+    # In-process work estimated to cost more than this (microseconds) runs in a worker thread,
+    # so it does not hold the event loop; cheaper work runs inline, where a thread hop
+    # (tens of microseconds) would cost more than the work itself.
+    inline_budget_us: float = 200.0
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            grpc_target=os.environ.get("PEAJE_GRPC_TARGET") or cls.grpc_target,
+            grpc_timeout=_float("PEAJE_GRPC_TIMEOUT", cls.grpc_timeout),
+            max_body_bytes=_int("PEAJE_MAX_BODY_BYTES", cls.max_body_bytes),
+            inline_budget_us=_float("PEAJE_INLINE_BUDGET_US", cls.inline_budget_us),
+        )
