@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < config.listen.size(); ++i) {
     builder.AddListeningPort(config.listen[i], grpc::InsecureServerCredentials(), &ports[i]);
   }
+  // A second server on a busy port must fail, not silently share it (Linux SO_REUSEPORT).
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
   if (config.threads > 0) {

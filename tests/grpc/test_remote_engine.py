@@ -1,0 +1,125 @@
+"""The grpc engine beyond the contract: timing, no-op, readiness, modes, the asyncio twin."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+import pytest
+
+import peaje
+from peaje.remote import AsyncGrpcEngine, GrpcEngine
+from peaje.v1 import peaje_pb2, peaje_pb2_grpc
+
+
+def test_factory_builds_a_grpc_engine(grpc_server):
+    with peaje.engine("grpc", target=grpc_server.tcp_target, timeout=2) as engine:
+        assert isinstance(engine, GrpcEngine)
+        assert (engine.name, engine.modes, engine.validating_modes) == (
+            "grpc",
+            ("copy", "resident"),
+            ("copy", "resident"),
+        )
+
+
+def test_search_timed_reports_time_in_the_core(grpc_tcp_engine):
+    indices, server_ns = grpc_tcp_engine.search_timed("range:100000", [3, -1], repeat=100)
+    assert indices == [3, -1]
+    assert server_ns > 0
+    indices, server_ns = grpc_tcp_engine.search_timed([1, 2, 3], [2], mode="copy")
+    assert (indices, server_ns > 0) == ([1], True)
+
+
+def test_to_bytes_dict_timed_and_noop(grpc_unix_engine):
+    result, server_ns = grpc_unix_engine.to_bytes_dict_timed({"a": b"\x00", b"a": "z"})
+    assert (result, server_ns > 0) == ({b"a": b"z"}, True)
+    assert grpc_unix_engine.noop() is None
+    assert grpc_unix_engine.check_ready() is True
+
+
+@pytest.mark.parametrize("mode", [None, "copy", "resident"])
+def test_inline_values_in_every_mode(grpc_tcp_engine, mode):
+    assert grpc_tcp_engine.search([1, 3, 3, 9], [3, 9, 4], mode=mode) == [1, 3, -1]
+    with pytest.raises(peaje.InvalidArgument, match=r"values\[2\]"):
+        grpc_tcp_engine.search([1, 3, 2], [3], mode=mode)
+
+
+def test_buffers_travel_inline(grpc_tcp_engine):
+    import array
+
+    assert grpc_tcp_engine.search(array.array("q", [4, 5, 6]), [6]) == [2]
+
+
+@pytest.mark.parametrize("mode", ["lazy", "buffer"])
+def test_in_process_modes_are_refused(grpc_tcp_engine, mode):
+    with pytest.raises(peaje.InvalidArgument, match="copy, resident"):
+        grpc_tcp_engine.search([1, 2], [1], mode=mode)
+
+
+def test_a_spec_in_copy_mode_is_refused(grpc_tcp_engine):
+    with pytest.raises(peaje.InvalidArgument, match="use mode='resident'"):
+        grpc_tcp_engine.search("range:10", [1], mode="copy")
+
+
+@pytest.mark.parametrize("timeout", [0, -1, "5", None, True])
+def test_bad_timeout_is_invalid_argument(timeout):
+    with pytest.raises(peaje.InvalidArgument, match="timeout"):
+        GrpcEngine("127.0.0.1:1", timeout=timeout)
+
+
+def test_a_request_with_no_data_is_invalid_argument(grpc_server):
+    with grpc.insecure_channel(grpc_server.tcp_target) as channel:
+        stub = peaje_pb2_grpc.PeajeStub(channel)
+        with pytest.raises(grpc.RpcError) as info:
+            stub.Search(peaje_pb2.SearchRequest(targets=[1]), timeout=2)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "one of dataset or values" in info.value.details()
+        with pytest.raises(grpc.RpcError) as info:
+            entry = peaje_pb2.BytesDictEntry(key_text="k")
+            stub.ToBytesDict(peaje_pb2.ToBytesDictRequest(entries=[entry]), timeout=2)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "entries[0]: value is missing" in info.value.details()
+
+
+def test_repeat_zero_on_the_wire_means_one(grpc_server):
+    with grpc.insecure_channel(grpc_server.tcp_target) as channel:
+        stub = peaje_pb2_grpc.PeajeStub(channel)
+        response = stub.Search(peaje_pb2.SearchRequest(dataset="range:5", targets=[4]), timeout=2)
+        assert list(response.indices) == [4]
+
+
+def test_async_engine_same_answers_and_errors(grpc_server):
+    async def scenario() -> None:
+        engine = AsyncGrpcEngine(grpc_server.unix_target, 2.0)
+        try:
+            assert await engine.check_ready() is True
+            indices, server_ns = await engine.search_timed("range:100000", [66666], repeat=3)
+            assert (indices, server_ns > 0) == ([66666], True)
+            assert await engine.search([1, 2, 2], [2], mode="copy") == [1]
+            result, _ = await engine.to_bytes_dict_timed({"ñ": b"\x00"}, errors="strict")
+            assert result == {"ñ".encode(): b"\x00"}
+            assert await engine.to_bytes_dict([("a", "1"), (b"a", "2")]) == {b"a": b"2"}
+            await engine.noop()
+            with pytest.raises(peaje.InvalidArgument, match=r"values\[1\]"):
+                await engine.search_timed([2, 1], [1])
+            with pytest.raises(peaje.TooLarge):
+                await engine.search_timed("range:99999999999", [1])
+            with pytest.raises(UnicodeEncodeError, match="'k'"):
+                await engine.to_bytes_dict_timed({"k": "\ud800"})
+        finally:
+            await engine.close()
+
+    asyncio.run(scenario())
+
+
+def test_async_engine_unavailable_and_not_ready(tmp_path):
+    async def scenario() -> None:
+        engine = AsyncGrpcEngine(f"unix:{tmp_path}/none.sock", 2.0)
+        try:
+            assert await engine.check_ready() is False
+            with pytest.raises(peaje.Unavailable):
+                await engine.search_timed("range:10", [1])
+        finally:
+            await engine.close()
+
+    asyncio.run(scenario())
