@@ -100,6 +100,9 @@ int main(int argc, char** argv) {
     builder.SetResourceQuota(quota);
   }
   builder.RegisterService(&service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<peaje::server::MalformedRequestInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   bool all_bound = server != nullptr;
   for (std::size_t i = 0; i < ports.size(); ++i) {

@@ -68,7 +68,28 @@ std::string value_bytes(const BytesDictEntry& entry, int position) {
   }
 }
 
+class MalformedRequestInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
+        methods->ModifySendStatus({grpc::StatusCode::INVALID_ARGUMENT,
+                                   "malformed request: not a valid protobuf message for this "
+                                   "method (or a string field that is not UTF-8)"});
+      }
+    }
+    methods->Proceed();
+  }
+};
+
 }  // namespace
+
+grpc::experimental::Interceptor* MalformedRequestInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* /*info*/) {
+  return new MalformedRequestInterceptor();  // owned and deleted by gRPC
+}
 
 grpc::Status status_of_current_exception() {
   try {

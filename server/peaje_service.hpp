@@ -3,6 +3,7 @@
 #pragma once
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/support/server_interceptor.h>
 
 #include "dataset_cache.hpp"
 #include "peaje/v1/peaje.grpc.pb.h"
@@ -13,6 +14,16 @@ namespace peaje::server {
 // INVALID_ARGUMENT, kTooLarge and out-of-memory -> RESOURCE_EXHAUSTED, anything else ->
 // INTERNAL (a bug). Call only inside a catch block.
 grpc::Status status_of_current_exception();
+
+// gRPC answers a request it cannot parse with INTERNAL and an empty message, before any handler
+// runs. For the contract a malformed request is a bad argument: this interceptor rewrites exactly
+// that status (handlers never return INTERNAL without a message) to INVALID_ARGUMENT.
+class MalformedRequestInterceptorFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override;
+};
 
 class PeajeService final : public peaje::v1::Peaje::Service {
  public:

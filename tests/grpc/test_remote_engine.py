@@ -123,3 +123,22 @@ def test_async_engine_unavailable_and_not_ready(tmp_path):
             await engine.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("method", "raw"),
+    [
+        ("Search", b"\xff\xff\xff"),  # not protobuf
+        ("Search", b"\x0a\x02\xff\xfe"),  # dataset: a string that is not UTF-8
+        ("Search", b"\x12\x05"),  # values: truncated
+        ("ToBytesDict", b"\x0a\x03\x0a\x01\xff"),  # key_text not UTF-8
+    ],
+)
+def test_malformed_request_is_invalid_argument_not_internal(grpc_server, method, raw):
+    with grpc.insecure_channel(grpc_server.tcp_target) as channel:
+        call = channel.unary_unary(f"/peaje.v1.Peaje/{method}")  # raw bytes, no serializer
+        with pytest.raises(grpc.RpcError) as info:
+            call(raw, timeout=2)
+        assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "malformed request" in info.value.details()
+    assert peaje.engine("grpc", target=grpc_server.tcp_target).check_ready()
