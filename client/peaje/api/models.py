@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, model_validator
 
-from peaje.limits import DEFAULT_DATASET, INT64_MAX, INT64_MIN, MODES, UTF8_ERRORS
+from peaje.limits import DEFAULT_DATASET, INT64_MAX, INT64_MIN, MAX_REPEAT, MODES, UTF8_ERRORS
 
 Int64 = Annotated[StrictInt, Field(ge=INT64_MIN, le=INT64_MAX)]
 Mode = Literal["copy", "lazy", "buffer", "resident"]
@@ -65,10 +65,11 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
+            "not": {"required": ["values", "dataset"]},
             "examples": [
                 {"dataset": "range:100000", "targets": [66666, -5]},
                 {"values": [1, 3, 3, 7], "targets": [3, 4], "mode": "copy", "repeat": 10},
-            ]
+            ],
         },
     )
 
@@ -89,7 +90,9 @@ class SearchRequest(BaseModel):
         description="data mode: how values cross into the engine (default: copy for inline "
         "values, resident for a dataset)",
     )
-    repeat: Int64 = Field(1, description="passes over the targets inside one call (1..1e6)")
+    repeat: Annotated[StrictInt, Field(ge=1, le=MAX_REPEAT)] = Field(
+        1, description="passes over the targets inside one call"
+    )
 
     @model_validator(mode="after")
     def values_or_dataset(self) -> SearchRequest:

@@ -34,6 +34,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from peaje.errors import DeadlineExceeded, InvalidArgument, TooLarge, Unavailable
+from peaje.limits import INT64_MAX, INT64_MIN
 
 PROBLEM = "urn:peaje:problem:"
 MEDIA_TYPE = "application/problem+json"
@@ -141,7 +142,8 @@ def validation_message(error: dict[str, Any]) -> str:
     place, kind = where(tuple(error.get("loc", ()))), error.get("type", "")
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{place}: expected an int, got {type(error.get('input')).__name__}"
-    if kind in ("greater_than_equal", "less_than_equal"):
+    bound = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("le"))
+    if kind in ("greater_than_equal", "less_than_equal") and bound in (INT64_MIN, INT64_MAX):
         return f"{place} is outside int64"
     if kind == "missing":
         return f"{place}: required"

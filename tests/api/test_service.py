@@ -1,0 +1,89 @@
+"""Service endpoints, the time breakdown, metrics and the offline docs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+
+def server_timing(response) -> dict[str, float]:
+    header = ", ".join(response.headers.get_list("server-timing"))
+    return {m[0]: float(m[1]) for m in re.findall(r"(\w+);dur=([0-9.]+)", header)}
+
+
+def test_healthz_and_readyz(api):
+    assert api.get("/healthz").json() == {"status": "alive"}
+    ready = api.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["engines"] == {"python": "ready", "native": "ready", "grpc": "ready"}
+
+
+def test_readyz_without_backend_is_503_naming_grpc(api_without_backend):
+    response = api_without_backend.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["content-type"] == "application/problem+json"
+    engines = response.json()["engines"]
+    assert engines["python"] == engines["native"] == "ready" and engines["grpc"] != "ready"
+    assert api_without_backend.get("/healthz").status_code == 200
+
+
+def test_engines_lists_modes_and_states(api):
+    engines = {e["name"]: e for e in api.get("/v1/engines").json()["engines"]}
+    assert set(engines) == {"python", "native", "grpc"}
+    assert engines["native"]["modes"] == ["copy", "lazy", "buffer", "resident"]
+    assert engines["grpc"]["modes"] == ["copy", "resident"]
+    assert all(e["state"] == "ready" for e in engines.values())
+
+
+@pytest.mark.parametrize("engine", ["python", "native"])
+def test_in_process_time_breakdown(api, engine):
+    response = api.post(f"/v1/{engine}/search", json={"targets": [5, -1], "mode": "resident"})
+    body, timing = response.json(), server_timing(response)
+    assert body["indices"] == [5, -1] and body["engine"] == engine
+    assert body["engine_ns"] > 0 and body["server_ns"] is None
+    assert set(timing) == {"engine", "app"}
+    assert timing["engine"] == pytest.approx(body["engine_ns"] / 1e6, abs=0.001)
+    assert timing["app"] >= timing["engine"]
+
+
+def test_grpc_time_breakdown_separates_network_from_server(api):
+    response = api.post("/v1/grpc/search", json={"values": [1, 2, 3], "targets": [3]})
+    body, timing = response.json(), server_timing(response)
+    assert body["indices"] == [2]
+    assert 0 < body["server_ns"] < body["engine_ns"]  # the rest is network + serialization
+    assert timing["app"] >= timing["engine"] >= timing["server"]
+    response = api.post("/v1/grpc/bytes-dict", json={"entries": {"a": "b"}})
+    assert response.json()["entries"] == [["YQ==", "Yg=="]]
+    assert 0 < response.json()["server_ns"] < response.json()["engine_ns"]
+
+
+def test_noop_is_the_fronts_floor(api):
+    response = api.get("/v1/noop")
+    assert response.json() == {"ok": True} and "app" in server_timing(response)
+
+
+def test_metrics_count_errors_and_resolve_microseconds(api):
+    api.post("/v1/native/search", json={"targets": [1]})
+    api.post("/v1/native/search", json={"targets": [True]})
+    text = api.get("/metrics").text
+    labels = 'engine="native",route="/v1/{engine}/search"'
+    assert re.search(rf'peaje_http_requests_total{{{labels},status="200"}} [1-9]', text)
+    assert re.search(rf'peaje_http_errors_total{{{labels},status="422"}} [1-9]', text)
+    for histogram, bucket in [("http_request", "5e-06"), ("engine", "1e-05")]:
+        bucket_re = rf'peaje_{histogram}_duration_seconds_bucket{{engine="native",le="{bucket}"'
+        assert re.search(bucket_re + r',route="/v1/\{engine\}/search"\}', text), bucket_re
+    assert "process_cpu_seconds_total" in text
+
+
+def test_docs_render_with_no_internet(api):
+    page = api.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href|url)\s*[:=]\s*[\'"]([^\'"]+)[\'"]', page.text)
+    assert urls and all(u.startswith("/") for u in urls), urls
+    assert "cdn" not in page.text.lower()
+    for url in urls:
+        assert api.get(url).status_code == 200, url
+    schema = api.get("/openapi.json").json()
+    assert {"/v1/{engine}/search", "/v1/{engine}/bytes-dict", "/readyz"} <= set(schema["paths"])
+    assert "Problem" in schema["components"]["schemas"]
