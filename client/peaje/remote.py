@@ -17,6 +17,7 @@ seconds). gRPC statuses become peaje's errors (design.md, "Errors"). Text crosse
 
 from __future__ import annotations
 
+import array
 from typing import Any, NoReturn
 
 import grpc
@@ -55,20 +56,34 @@ MODES = ("copy", "resident")
 # ---- requests: Python values -> protobuf ----------------------------------------------------
 
 
+def _extend_int64(field: Any, items: Any, what: str) -> None:
+    """Fills a repeated sint64 field, validated while copying: protobuf checks each item in C
+    (an int, not a bool, within int64), about 6x faster than a Python loop; when it refuses one,
+    int64_list names the first bad index."""
+    if isinstance(items, (list, tuple, array.array)):
+        try:
+            field.extend(items)
+            return
+        except (TypeError, ValueError):
+            del field[:]
+    field.extend(int64_list(items, what))
+
+
 def search_request(values: Any, targets: Any, mode: str | None, repeat: Any) -> Any:
     mode = check_mode(mode)
     if mode is not None and mode not in MODES:
         raise InvalidArgument(f"engine 'grpc' supports modes {', '.join(MODES)}, got {mode!r}")
-    repeat = check_repeat(repeat)
-    targets = int64_list(targets, "targets")
+    request = peaje_pb2.SearchRequest(repeat=check_repeat(repeat))
+    _extend_int64(request.targets, targets, "targets")
     if isinstance(values, str):
         if mode == "copy":
             raise InvalidArgument(
                 f"dataset spec {short_repr(values)} is resident data: use mode='resident'"
             )
-        return peaje_pb2.SearchRequest(dataset=values, targets=targets, repeat=repeat)
-    inline = peaje_pb2.Int64Values(values=int64_list(values, "values"))
-    return peaje_pb2.SearchRequest(values=inline, targets=targets, repeat=repeat)
+        request.dataset = values
+    else:
+        _extend_int64(request.values.values, values, "values")  # also selects the oneof
+    return request
 
 
 def _text_or_bytes(obj: Any, errors: str, key: Any, is_value: bool) -> tuple[str, str | bytes]:
