@@ -1,0 +1,188 @@
+"""The processes a benchmark run starts: peaje-server (TCP on 127.0.0.1 and a Unix socket in a
+temp dir) and, for the latency rungs, Toxiproxy in front of it. Always stopped on exit.
+
+    with BenchServers(latencies_ms=(1, 2)) as servers:
+        servers.targets   # {"tcp": "127.0.0.1:PORT", "unix": "unix:/tmp/.../peaje.sock",
+                          #  "toxiproxy+1ms": "127.0.0.1:PORT2", ...}
+        servers.notes     # why a rung is missing, when one is
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+SERVER_BIN = Path(
+    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
+)
+TOXIPROXY_BIN = Path(
+    os.environ.get("PEAJE_TOXIPROXY_BIN", REPO / ".tools" / "bin" / "toxiproxy-server")
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_serving(target: str, timeout: float) -> None:
+    from peaje.remote import GrpcEngine
+
+    deadline = time.monotonic() + timeout
+    with GrpcEngine(target, timeout=1.0) as engine:
+        while time.monotonic() < deadline:
+            if engine.check_ready():
+                return
+            time.sleep(0.05)
+    raise RuntimeError(f"peaje-server at {target} not SERVING within {timeout}s")
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+class BenchServers:
+    """peaje-server plus optional Toxiproxy rungs; missing tools become notes, not failures."""
+
+    def __init__(self, *, latencies_ms: tuple[int, ...] = (), server_args: tuple[str, ...] = ()):
+        self.latencies_ms = latencies_ms
+        self.server_args = server_args
+        self.targets: dict[str, str] = {}
+        self.notes: list[str] = []
+        self.server: subprocess.Popen | None = None
+        self.toxiproxy: subprocess.Popen | None = None
+        self.workdir = Path(tempfile.mkdtemp(prefix="peaje-bench-"))
+
+    @property
+    def server_pid(self) -> int | None:
+        return self.server.pid if self.server else None
+
+    def start(self) -> BenchServers:
+        if not SERVER_BIN.is_file():
+            self.notes.append(f"gRPC rows skipped: {SERVER_BIN} is missing (run `make build`)")
+            return self
+        port = free_port()
+        socket_path = self.workdir / "peaje.sock"
+        log = open(self.workdir / "server.log", "ab")  # noqa: SIM115 (closed with the process)
+        self.server = subprocess.Popen(
+            [
+                str(SERVER_BIN),
+                "--listen",
+                f"127.0.0.1:{port}",
+                "--listen",
+                f"unix:{socket_path}",
+                *self.server_args,
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+        tcp, unix = f"127.0.0.1:{port}", f"unix:{socket_path}"
+        try:
+            wait_serving(tcp, 20.0)
+        except RuntimeError:
+            self.stop()
+            raise
+        self.targets.update(tcp=tcp, unix=unix)
+        if self.latencies_ms:
+            self._start_toxiproxy(port)
+        return self
+
+    def _start_toxiproxy(self, upstream_port: int) -> None:
+        if not TOXIPROXY_BIN.is_file():
+            self.notes.append(
+                f"latency rungs skipped: {TOXIPROXY_BIN} is missing "
+                "(scripts/install-toxiproxy.sh installs it; it needs Go)"
+            )
+            return
+        api_port = free_port()
+        log = open(self.workdir / "toxiproxy.log", "ab")  # noqa: SIM115
+        self.toxiproxy = subprocess.Popen(
+            [str(TOXIPROXY_BIN), "-host", "127.0.0.1", "-port", str(api_port)],
+            stdout=log,
+            stderr=log,
+        )
+        log.close()
+        api = f"http://127.0.0.1:{api_port}"
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                urllib.request.urlopen(f"{api}/version", timeout=1).read()
+                break
+            except OSError:
+                if time.monotonic() > deadline or self.toxiproxy.poll() is not None:
+                    self.notes.append("latency rungs skipped: toxiproxy-server did not start")
+                    stop_process(self.toxiproxy)
+                    self.toxiproxy = None
+                    return
+                time.sleep(0.05)
+        for ms in self.latencies_ms:
+            name = f"peaje-{ms}ms"
+            listen = f"127.0.0.1:{free_port()}"
+            _post(
+                f"{api}/proxies",
+                {
+                    "name": name,
+                    "listen": listen,
+                    "upstream": f"127.0.0.1:{upstream_port}",
+                    "enabled": True,
+                },
+            )
+            # Toxiproxy's latency is whole milliseconds per direction: half each way when even.
+            for stream, delay in _split_round_trip(ms):
+                _post(
+                    f"{api}/proxies/{name}/toxics",
+                    {
+                        "name": f"latency-{stream}",
+                        "type": "latency",
+                        "stream": stream,
+                        "toxicity": 1.0,
+                        "attributes": {"latency": delay, "jitter": 0},
+                    },
+                )
+            target = listen
+            wait_serving(target, 10.0)
+            self.targets[f"toxiproxy+{ms}ms"] = target
+
+    def stop(self) -> None:
+        stop_process(self.toxiproxy)
+        stop_process(self.server)
+        self.toxiproxy = self.server = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def __enter__(self) -> BenchServers:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _split_round_trip(ms: int) -> list[tuple[str, int]]:
+    if ms % 2 == 0:
+        return [("upstream", ms // 2), ("downstream", ms // 2)]
+    return [("downstream", ms)]
+
+
+def _post(url: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read() or b"{}")

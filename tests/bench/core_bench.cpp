@@ -1,0 +1,104 @@
+// The core alone, no crossing: search, the copy a `copy`-mode call makes, dataset builds and the
+// bytes-dict encoder. Each benchmark reports items_per_second for one unit of its work.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "peaje/bytes_dict.hpp"
+#include "peaje/dataset.hpp"
+#include "peaje/search.hpp"
+#include "peaje/sorted_array.hpp"
+
+namespace {
+
+std::string range_spec(std::int64_t n) { return "range:" + std::to_string(n); }
+
+// One target (the talk's 66666 of 100000, scaled) searched `repeat` times: cache-warm searches.
+void BM_SearchRepeat(benchmark::State& state) {
+  const auto array = peaje::SortedArray::from_spec(range_spec(state.range(0)));
+  const std::int64_t repeat = state.range(1);
+  const std::vector<std::int64_t> targets{state.range(0) * 2 / 3};
+  std::vector<std::int64_t> out(1);
+  for (auto _ : state) {
+    array.search_many(targets, out, repeat);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * repeat);
+}
+BENCHMARK(BM_SearchRepeat)->ArgsProduct({{1000, 100000, 1000000}, {1, 1000}});
+
+// 1000 targets spread over the array: searches that miss the cache, as a real batch would.
+void BM_SearchSpread(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto array = peaje::SortedArray::from_spec(range_spec(n));
+  std::vector<std::int64_t> targets(1000);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    targets[i] = static_cast<std::int64_t>(i * 7919) % n;
+  }
+  std::vector<std::int64_t> out(targets.size());
+  for (auto _ : state) {
+    array.search_many(targets, out, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(targets.size()));
+}
+BENCHMARK(BM_SearchSpread)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// The native half of a copy-mode call: fill a vector (reserved) and check its order.
+void BM_CopyAndValidate(benchmark::State& state) {
+  const auto source = peaje::DatasetSpec::parse(range_spec(state.range(0))).generate();
+  for (auto _ : state) {
+    std::vector<std::int64_t> copy;
+    copy.reserve(source.size());
+    copy.insert(copy.end(), source.begin(), source.end());
+    peaje::require_sorted(copy);
+    benchmark::DoNotOptimize(copy.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_CopyAndValidate)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// A resident dataset's one-time cost: parse the spec and generate the values.
+void BM_DatasetBuild(benchmark::State& state) {
+  const std::string spec = range_spec(state.range(0));
+  for (auto _ : state) {
+    auto array = peaje::SortedArray::from_spec(spec);
+    benchmark::DoNotOptimize(array.values().data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_DatasetBuild)->Arg(100000)->Arg(1000000);
+
+// The bytes-dict encoder over ASCII text keys and values (code units of width 1).
+void BM_BytesDict(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  std::vector<std::string> keys, values;
+  for (std::int64_t i = 0; i < n; ++i) {
+    keys.push_back("key-" + std::to_string(i));
+    values.push_back("value-" + std::to_string(i));
+  }
+  auto units = [](const std::string& s) {
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()),
+                                         s.size());
+  };
+  for (auto _ : state) {
+    peaje::BytesDict dict;
+    dict.reserve(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::string key, value;
+      peaje::encode_utf8(units(keys[i]), peaje::Utf8Errors::kStrict, key);
+      peaje::encode_utf8(units(values[i]), peaje::Utf8Errors::kStrict, value);
+      dict.insert(std::move(key), std::move(value));
+    }
+    benchmark::DoNotOptimize(dict.entries().data());
+  }
+  state.SetItemsProcessed(state.iterations() * n);
+}
+BENCHMARK(BM_BytesDict)->Arg(100)->Arg(10000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
