@@ -1,0 +1,186 @@
+"""Every Locust sample at microsecond resolution, in HDR histograms merged across workers.
+
+Locust 2.47 buckets response times before its percentiles (``locust.stats.bucket_response_time``
+rounds anything under 100 ms to a whole millisecond), so a 180 µs call and a 740 µs call both
+report as "1 ms" or "0 ms": the very difference peaje measures. ``tests/load/test_rounding.py``
+pins that behaviour. Here each request event is recorded in an HDR histogram (1 µs .. 60 s,
+3 significant digits) keyed by (path, request name); workers ship encoded histograms to the
+master with their regular stats report, and the master (or a local runner) adds them up.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 60_000_000
+SIGNIFICANT_DIGITS = 3
+PERCENTILES = (50.0, 95.0, 99.0, 99.9)
+# The key under which a worker's report carries its histograms to the master.
+REPORT_KEY = "peaje_latency"
+
+
+def new_histogram() -> HdrHistogram:
+    return HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+
+
+@dataclass
+class Series:
+    """One (path, request name): every latency in µs, and how many of them failed."""
+
+    histogram: HdrHistogram = field(default_factory=new_histogram)
+    errors: int = 0
+
+    @property
+    def count(self) -> int:
+        return self.histogram.get_total_count()
+
+    def add(self, other: Series) -> None:
+        self.histogram.add(other.histogram)
+        self.errors += other.errors
+
+
+class LatencyRecorder:
+    """Histograms per (path, name). ``encode``/``merge`` carry them between processes."""
+
+    def __init__(self) -> None:
+        self.series: dict[tuple[str, str], Series] = {}
+
+    def record(self, path: str, name: str, response_time_ms: float, failed: bool) -> None:
+        series = self.series.get((path, name))
+        if series is None:
+            series = self.series[(path, name)] = Series()
+        micros = min(max(round(response_time_ms * 1000.0), LOWEST_US), HIGHEST_US)
+        series.histogram.record_value(micros)
+        series.errors += failed
+
+    def encode(self) -> list[dict[str, Any]]:
+        return [
+            {"path": path, "name": name, "errors": s.errors, "hdr": s.histogram.encode().decode()}
+            for (path, name), s in self.series.items()
+        ]
+
+    def merge(self, encoded: Iterable[dict[str, Any]]) -> None:
+        for item in encoded:
+            other = Series(HdrHistogram.decode(item["hdr"].encode()), int(item["errors"]))
+            key = (item["path"], item["name"])
+            if key in self.series:
+                self.series[key].add(other)
+            else:
+                self.series[key] = other
+
+    def reset(self) -> None:
+        self.series.clear()
+
+    def by_path(self) -> dict[str, Series]:
+        """The series summed per path (all request names of one path together)."""
+        paths: dict[str, Series] = {}
+        for (path, _), series in sorted(self.series.items()):
+            paths.setdefault(path, Series()).add(series)
+        return paths
+
+    @property
+    def total_count(self) -> int:
+        return sum(s.count for s in self.series.values())
+
+
+def attach(environment: Any, recorder: LatencyRecorder, output: Path | None) -> None:
+    """Wire ``recorder`` into a Locust environment: record on workers and local runners, ship
+    with each worker report, merge on the master, and write ``output`` when Locust quits."""
+    from locust.runners import MasterRunner, WorkerRunner
+
+    events = environment.events
+    window: dict[str, float] = {}
+
+    @events.request.add_listener
+    def on_request(request_type, name, response_time, context=None, exception=None, **_):
+        path = (context or {}).get("path") or request_type
+        recorder.record(path, name, response_time, exception is not None)
+
+    @events.report_to_master.add_listener
+    def on_report_to_master(client_id, data, **_):
+        # Runs right where Locust serializes and resets its own stats, so both describe the
+        # same samples and the master's counts agree with Locust's.
+        data[REPORT_KEY] = recorder.encode()
+        recorder.reset()
+
+    @events.worker_report.add_listener
+    def on_worker_report(client_id, data, **_):
+        recorder.merge(data.get(REPORT_KEY, ()))
+
+    @events.test_start.add_listener
+    def on_test_start(environment, **_):
+        recorder.reset()
+        window.clear()
+        window["start"] = time.time()
+
+    @events.test_stop.add_listener
+    def on_test_stop(environment, **_):
+        window["stop"] = time.time()
+
+    @events.quitting.add_listener
+    def on_quitting(environment, **_):
+        # Headless runs quit the runner (collecting the workers' final reports) before this.
+        if output is None or isinstance(environment.runner, WorkerRunner):
+            return
+        distributed = isinstance(environment.runner, MasterRunner)
+        write(output, recorder, window, locust_stats(environment), distributed=distributed)
+
+
+def locust_stats(environment: Any) -> dict[str, Any]:
+    """Locust's own view of the run, to check the histograms against."""
+    stats = environment.runner.stats
+    per_name = {
+        f"{entry.method} {entry.name}": {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "p50_ms": entry.get_response_time_percentile(0.5),
+            "p99_ms": entry.get_response_time_percentile(0.99),
+        }
+        for entry in stats.entries.values()
+    }
+    return {
+        "requests": stats.total.num_requests,
+        "failures": stats.total.num_failures,
+        "per_name": per_name,
+        "user_count": environment.runner.user_count,
+    }
+
+
+def write(
+    output: Path,
+    recorder: LatencyRecorder,
+    window: dict[str, float],
+    locust: dict[str, Any],
+    *,
+    distributed: bool,
+) -> None:
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    document = {
+        "start": window.get("start"),
+        "stop": window.get("stop", time.time()),
+        "distributed": distributed,
+        "locust": locust,
+        "series": recorder.encode(),
+    }
+    output.write_text(json.dumps(document, indent=1) + "\n")
+
+
+def read(path: Path) -> tuple[LatencyRecorder, dict[str, Any]]:
+    """A written latency file: the merged recorder, and the rest of the document."""
+    document = json.loads(Path(path).read_text())
+    recorder = LatencyRecorder()
+    recorder.merge(document.pop("series"))
+    return recorder, document
+
+
+def percentiles_us(series: Series) -> dict[str, int]:
+    return {f"p{p:g}": int(series.histogram.get_value_at_percentile(p)) for p in PERCENTILES}

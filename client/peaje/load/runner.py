@@ -1,0 +1,391 @@
+"""Headless load runs: ``peaje load`` (``python -m peaje.load.runner``, ``make load``).
+
+Starts peaje-server and the API on free 127.0.0.1 ports (or aims at --host/--grpc-target),
+runs Locust headless for a bounded time, and writes under results/load-<timestamp>/:
+
+    locust_stats.csv, locust_failures.csv, ...   Locust's CSV (ms, as Locust rounds them)
+    locust.html                                  Locust's HTML report
+    latency.json                                 µs HDR histograms per (path, request)
+    summary.json / summary.md                    per-path table: req/s, p50..p99.9 in µs, errors
+
+The run stops by itself; the exit status is non-zero when any request failed, any chosen path
+served nothing, or the µs histograms disagree with Locust's own request count.
+
+    peaje load --duration 30s --users 8                  # every path, one Locust process
+    peaje load --duration 30s --users 8 --workers 2      # master + 2 worker processes
+    peaje load --paths http-native,grpc-direct --rate 400
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peaje.load import latency
+from peaje.load.cpu import GENERATOR_BUSY_PERCENT, CpuWatch
+from peaje.load.targets import REPO, LoadTargets, free_port
+
+LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+PATH_CLASSES = {
+    "http-python": "PythonHttpUser",
+    "http-native": "NativeHttpUser",
+    "http-grpc": "GrpcHttpUser",
+    "grpc-direct": "GrpcUser",
+}
+SUMMARY_SCHEMA = "peaje.load.run/1"
+# A target rate counts as reached at this fraction of it.
+RATE_REACHED = 0.95
+
+
+@dataclass
+class LoadConfig:
+    duration_s: int = 30
+    users: int = 8
+    spawn_rate: float = 0.0  # users started per second; 0: all of them in the first second
+    paths: tuple[str, ...] = tuple(PATH_CLASSES)
+    profile: str = "mix"  # the workload tag: "mix" or "sweep"
+    processes: int = 0  # Locust's --processes (forked workers); 0: one process
+    workers: int = 0  # explicit master + N worker processes
+    rate: float = 0.0  # total target calls per second; 0: closed loop, as fast as answered
+    timeout_s: float = 10.0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def effective_spawn_rate(self) -> float:
+        return self.spawn_rate or float(self.users)
+
+
+def parse_duration(text: str) -> int:
+    """'30', '30s', '2m', '1m30s' -> seconds."""
+    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s?)?", text.strip())
+    if not match or not any(match.groups()):
+        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30s, 2m)")
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    return hours * 3600 + minutes * 60 + seconds
+
+
+# ---- running Locust -------------------------------------------------------------------------
+
+
+def locust_command(config: LoadConfig, targets: LoadTargets, outdir: Path) -> list[str]:
+    """The options every Locust process of the run shares."""
+    user_rate = config.rate / config.users if config.rate else 0.0
+    return [
+        sys.executable, "-m", "locust", "-f", str(LOCUSTFILE),
+        "--host", targets.host or "", "--tags", config.profile,
+        "--peaje-grpc-target", targets.grpc_target or "",
+        "--peaje-user-rate", f"{user_rate:g}", "--peaje-timeout", f"{config.timeout_s:g}",
+        "--loglevel", "WARNING",
+        *[PATH_CLASSES[p] for p in config.paths],
+    ]  # fmt: skip
+
+
+def master_options(config: LoadConfig, outdir: Path, port: int) -> list[str]:
+    options = [
+        "--headless", "-u", str(config.users), "-r", f"{config.effective_spawn_rate:g}",
+        "-t", f"{config.duration_s}s", "--stop-timeout", "5", "--only-summary",
+        "--csv", str(outdir / "locust"), "--html", str(outdir / "locust.html"),
+        "--peaje-latency-out", str(outdir / "latency.json"),
+    ]  # fmt: skip
+    if config.processes or config.workers:
+        options += ["--master-bind-host", "127.0.0.1", "--master-bind-port", str(port)]
+    if config.processes:
+        options += ["--processes", str(config.processes), "--master-port", str(port)]
+    if config.workers:
+        options += ["--master", "--expect-workers", str(config.workers)]
+    return options
+
+
+def read_progress(outdir: Path) -> str:
+    """The latest aggregated row of Locust's stats history, as one line."""
+    history = outdir / "locust_stats_history.csv"
+    try:
+        rows = list(csv.DictReader(history.open()))
+    except (OSError, csv.Error):
+        return ""
+    rows = [r for r in rows if r.get("Name") == "Aggregated"]
+    if not rows:
+        return ""
+    row = rows[-1]
+    return (
+        f"users {row.get('User Count', '?')}  requests {row.get('Total Request Count', '?')}  "
+        f"failures {row.get('Total Failure Count', '?')}  "
+        f"now {float(row.get('Requests/s') or 0):.0f} req/s"
+    )
+
+
+def run_locust(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progress=print):
+    """Run Locust to completion (killing it if it overstays); returns (exit code, CPU summary)."""
+    outdir.mkdir(parents=True, exist_ok=True)
+    port = free_port() if (config.processes or config.workers) else 0
+    common = locust_command(config, targets, outdir)
+    log = open(outdir / "locust.log", "ab")  # noqa: SIM115 - closed below
+    procs = [
+        subprocess.Popen(
+            [*common, *master_options(config, outdir, port)], stdout=log, stderr=log, cwd=outdir
+        )
+    ]
+    for _ in range(config.workers):
+        worker = [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+        procs.append(subprocess.Popen(worker, stdout=log, stderr=log, cwd=outdir))
+    watch = CpuWatch(targets.pids, lambda: [p.pid for p in procs if p.poll() is None]).start()
+    deadline = time.monotonic() + config.duration_s + 60
+    started = time.monotonic()
+    next_report = started + 7  # Locust flushes its CSV every 5 s
+    try:
+        while procs[0].poll() is None:
+            if time.monotonic() > deadline:
+                progress("load: Locust overstayed its run time; killing it")
+                break
+            if time.monotonic() >= next_report:
+                elapsed = time.monotonic() - started
+                progress(f"load: {elapsed:4.0f}s/{config.duration_s}s  {read_progress(outdir)}")
+                next_report += 5
+            time.sleep(0.2)
+    finally:
+        for process in procs:  # workers quit with the master; make sure of it
+            try:
+                process.wait(10 if process is procs[0] else 5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        watch.stop()
+        log.close()
+    return procs[0].returncode, watch.summary()
+
+
+# ---- the summary ----------------------------------------------------------------------------
+
+
+def row(series: latency.Series, seconds: float) -> dict:
+    h = series.histogram
+    p = latency.percentiles_us(series)
+    return {
+        "requests": series.count,
+        "errors": series.errors,
+        "rps": round(series.count / seconds, 1) if seconds > 0 else 0.0,
+        "mean_us": round(h.get_mean_value(), 1) if series.count else None,
+        "p50_us": p["p50"],
+        "p95_us": p["p95"],
+        "p99_us": p["p99"],
+        "p99_9_us": p["p99.9"],
+        "max_us": h.get_max_value() if series.count else None,
+    }
+
+
+def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> dict:
+    problems = []
+    latency_path = outdir / "latency.json"
+    if not latency_path.exists():
+        recorder, document = latency.LatencyRecorder(), {"locust": {}, "start": 0, "stop": 0}
+        problems.append("Locust wrote no latency file (see locust.log)")
+    else:
+        recorder, document = latency.read(latency_path)
+    seconds = (document.get("stop") or 0) - (document.get("start") or 0)
+    by_path = recorder.by_path()
+    paths = [{"path": p, **row(by_path[p], seconds)} for p in config.paths if p in by_path]
+    requests = [
+        {"path": p, "name": n, **row(s, seconds)} for (p, n), s in sorted(recorder.series.items())
+    ]
+    for p in config.paths:
+        if p not in by_path or by_path[p].count == 0:
+            problems.append(f"path {p} served no requests")
+    errors = sum(s.errors for s in recorder.series.values())
+    if errors:
+        problems.append(f"{errors} requests failed (see locust_failures.csv)")
+    locust_view = document.get("locust", {})
+    if locust_view.get("requests") != recorder.total_count:
+        problems.append(
+            f"µs histograms hold {recorder.total_count} samples, Locust counted "
+            f"{locust_view.get('requests')}"
+        )
+    if exit_code != 0:
+        problems.append(f"Locust exited with {exit_code}")
+    achieved = round(recorder.total_count / seconds, 1) if seconds > 0 else 0.0
+    generator = {
+        "processes": len(cpu.get("generator_processes", [])),
+        "busiest_process_cpu_mean": cpu.get("generator_busiest_mean", 0.0),
+        "busy_threshold": GENERATOR_BUSY_PERCENT,
+        "bound": cpu.get("generator_bound", False),
+        "target_rps": config.rate or None,
+        "achieved_rps": achieved,
+        "rate_reached": (achieved >= RATE_REACHED * config.rate) if config.rate else None,
+    }
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config": {k: v for k, v in asdict(config).items() if k != "extra"} | config.extra,
+        "window_s": round(seconds, 3),
+        "paths": paths,
+        "requests": requests,
+        "locust": {
+            "exit_code": exit_code,
+            "requests": locust_view.get("requests"),
+            "failures": locust_view.get("failures"),
+        },
+        "histogram_count": recorder.total_count,
+        "generator": generator,
+        "cpu_percent": {k: v for k, v in cpu.items() if not k.startswith("generator_")},
+        "files": {
+            "csv": "locust_stats.csv",
+            "failures_csv": "locust_failures.csv",
+            "html": "locust.html",
+            "latency": "latency.json",
+            "log": "locust.log",
+        },
+        "ok": not problems,
+        "problems": problems,
+    }
+
+
+def fmt_us(value) -> str:
+    return "-" if value is None else f"{value:,}"
+
+
+def table(rows: list[dict], key: str = "path") -> str:
+    """A Markdown table of per-path (or per-request) rows."""
+    head = [key, "req/s", "p50 µs", "p95 µs", "p99 µs", "p99.9 µs", "requests", "errors"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        label = r[key] if key == "path" else f"{r['path']}: {r['name']}"
+        micros = [fmt_us(r[k]) for k in ("p50_us", "p95_us", "p99_us", "p99_9_us")]
+        cells = [label, f"{r['rps']:,.1f}", *micros, f"{r['requests']:,}", str(r["errors"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def generator_note(summary: dict) -> str:
+    g, cpu = summary["generator"], summary["cpu_percent"]
+    verdict = "BOUND: it, not the target, set the pace" if g["bound"] else "not the bottleneck"
+    parts = [
+        f"load generator: {g['processes']} process(es), busiest at "
+        f"{g['busiest_process_cpu_mean']}% of a core ({verdict})"
+    ]
+    if g["target_rps"]:
+        state = "reached" if g["rate_reached"] else "NOT reached"
+        parts.append(f"target rate {g['target_rps']:g}/s {state} ({g['achieved_rps']:g}/s)")
+    else:
+        parts.append(f"closed loop, {g['achieved_rps']:g} req/s in total")
+    roles = [f"{r} {v['mean']}%" for r, v in cpu.items() if isinstance(v, dict) and v]
+    if roles:
+        parts.append(f"mean CPU ({cpu.get('cores')} cores, 100% = one core): " + ", ".join(roles))
+    return "\n".join(f"- {p}" for p in parts)
+
+
+def markdown(summary: dict) -> str:
+    c = summary["config"]
+    return "\n".join(
+        [
+            f"# peaje load run, {summary['created']}",
+            "",
+            f"{c['users']} users, {c['duration_s']}s, profile `{c['profile']}`, "
+            f"window {summary['window_s']}s. Latencies from µs HDR histograms of every sample.",
+            "",
+            table(summary["paths"]),
+            "",
+            generator_note(summary),
+            "",
+            "## Per request",
+            "",
+            table(summary["requests"], key="name"),
+            "",
+            *(f"**problem:** {p}" for p in summary["problems"]),
+        ]
+    )
+
+
+def write_summary(summary: dict, outdir: Path) -> None:
+    (outdir / "summary.json").write_text(json.dumps(summary, indent=1) + "\n")
+    (outdir / "summary.md").write_text(markdown(summary) + "\n")
+
+
+def results_dir(base: Path, kind: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return base / f"{kind}-{stamp}"
+
+
+def load_run(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progress=print) -> dict:
+    """One Locust run against started targets -> its summary (also written to outdir)."""
+    exit_code, cpu = run_locust(config, targets, outdir, progress=progress)
+    summary = summarize(config, outdir, exit_code, cpu)
+    write_summary(summary, outdir)
+    return summary
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="peaje load", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--duration", type=parse_duration, default=30, help="e.g. 30s, 2m")
+    parser.add_argument("--users", type=int, default=8, help="concurrent users, over all paths")
+    parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (default: all)")
+    parser.add_argument(
+        "--paths",
+        default=",".join(PATH_CLASSES),
+        help=f"comma-separated, of: {', '.join(PATH_CLASSES)}",
+    )
+    parser.add_argument("--profile", choices=("mix", "sweep"), default="mix")
+    parser.add_argument("--processes", type=int, default=0, help="Locust --processes N (fork)")
+    parser.add_argument("--workers", type=int, default=0, help="master + N worker processes")
+    parser.add_argument("--rate", type=float, default=0.0, help="target total calls/s")
+    parser.add_argument("--timeout", type=float, default=10.0, help="per-call timeout (s)")
+    parser.add_argument("--host", help="an existing API (default: start one)")
+    parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
+    parser.add_argument("--results", type=Path, default=REPO / "results", help="results root")
+    args = parser.parse_args(argv)
+    args.paths = tuple(p.strip() for p in args.paths.split(",") if p.strip())
+    unknown = [p for p in args.paths if p not in PATH_CLASSES]
+    if unknown or not args.paths:
+        parser.error(f"unknown path(s) {unknown}; choose from {', '.join(PATH_CLASSES)}")
+    if args.processes and args.workers:
+        parser.error("give --processes or --workers, not both")
+    if args.users < 1 or args.duration < 1:
+        parser.error("--users and --duration must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = LoadConfig(
+        duration_s=args.duration,
+        users=args.users,
+        spawn_rate=args.spawn_rate,
+        paths=args.paths,
+        profile=args.profile,
+        processes=args.processes,
+        workers=args.workers,
+        rate=args.rate,
+        timeout_s=args.timeout,
+    )
+    outdir = results_dir(args.results, "load")
+    print(f"load: starting the stack (API {args.host or 'new'}, gRPC {args.grpc_target or 'new'})")
+    with LoadTargets(args.host, args.grpc_target) as targets:
+        config.extra = {"host": targets.host, "grpc_target": targets.grpc_target}
+        print(
+            f"load: {config.users} users on {', '.join(config.paths)} for {config.duration_s}s "
+            f"-> {outdir.relative_to(REPO) if outdir.is_relative_to(REPO) else outdir}"
+        )
+        summary = load_run(config, targets, outdir)
+    print()
+    print(markdown(summary).split("\n## Per request")[0].rstrip())
+    print(f"\nload: wrote {outdir}/summary.md, summary.json, locust.html, locust_*.csv")
+    if not summary["ok"]:
+        for problem in summary["problems"]:
+            print(f"load: FAILED: {problem}", file=sys.stderr)
+        failures = outdir / "locust_failures.csv"
+        if failures.exists():
+            print(failures.read_text()[:2000], file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The lesson under load: requests/s and latency as concurrent users grow (1, 4, 16, 64), for
+native work done inside the API process versus the same work behind peaje-server.
+
+    http-native   the API runs the search in its own process: its CPU and GIL are shared
+    http-grpc     the API forwards to peaje-server: the work runs apart from the API
+    grpc-direct   peaje-server alone: the ceiling without the HTTP front
+
+Every point is one bounded Locust run of the ``sweep`` workload (workloads.py) on one stack
+started for the sweep; CPU per process is sampled alongside, so the table says what limited
+each path. Writes results/load-sweep-<timestamp>/{sweep.json, sweep.md, sweep.png} and each
+point's own run directory.
+
+    python -m peaje.load.sweep [--users 1 4 16 64] [--duration 10s]      (make load-sweep)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from peaje.load.runner import REPO, LoadConfig, load_run, parse_duration, results_dir
+from peaje.load.targets import LoadTargets
+from peaje.load.workloads import SWEEP
+
+SWEEP_SCHEMA = "peaje.load.sweep/1"
+PATHS = ("http-native", "http-grpc", "grpc-direct")
+USERS = (1, 4, 16, 64)
+# More users buying less than this much more throughput: the path has saturated.
+SATURATION_GAIN = 1.10
+BUSY_CORE = 90.0  # % of one core
+
+
+def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
+    rows = summary["paths"]
+    r = rows[0] if rows else {"rps": 0.0, "requests": 0, "errors": 0}
+    cpu = summary["cpu_percent"]
+    return {
+        "path": path,
+        "users": users,
+        "rps": r["rps"],
+        "p50_us": r.get("p50_us"),
+        "p95_us": r.get("p95_us"),
+        "p99_us": r.get("p99_us"),
+        "p99_9_us": r.get("p99_9_us"),
+        "requests": r["requests"],
+        "errors": r["errors"],
+        "cpu_percent": {
+            role: cpu[role]["mean"]
+            for role in ("api", "server", "generator", "machine")
+            if isinstance(cpu.get(role), dict) and cpu[role]
+        },
+        "generator_bound": summary["generator"]["bound"],
+        "ok": summary["ok"],
+        "run_dir": run_dir.name,
+    }
+
+
+def limit_of(p: dict, cores: int) -> str:
+    """The most likely limit at one point, from the CPU each process used."""
+    cpu = p["cpu_percent"]
+    if p["generator_bound"]:
+        return "load generator (one Locust process at a full core)"
+    if cpu.get("api", 0) >= BUSY_CORE:
+        return "API process: one core (event loop + GIL)"
+    if cpu.get("machine", 0) >= BUSY_CORE * cores:
+        return "machine: every core busy"
+    return "latency-bound (no resource saturated)"
+
+
+def saturation(points: list[dict], cores: int) -> dict:
+    """Per path: the user count past which throughput stops growing, the peak, and why."""
+    result = {}
+    for path in {p["path"] for p in points}:
+        series = sorted((p for p in points if p["path"] == path), key=lambda p: p["users"])
+        peak = max(series, key=lambda p: p["rps"])
+        knee = series[-1]
+        for i, p in enumerate(series):
+            if all(q["rps"] < SATURATION_GAIN * p["rps"] for q in series[i + 1 :]):
+                knee = p
+                break
+        result[path] = {
+            "saturates_at_users": knee["users"],
+            "peak_rps": peak["rps"],
+            "peak_users": peak["users"],
+            "limited_by": limit_of(peak, cores),
+        }
+    return result
+
+
+def markdown(sweep: dict) -> str:
+    lines = [
+        f"# peaje concurrency sweep, {sweep['created']}",
+        "",
+        f"Workload `{sweep['workload']}`, {sweep['duration_s']}s per point, "
+        f"{sweep['cores']} cores. CPU in % of one core (mean over the run).",
+        "",
+        "| path | users | req/s | p50 µs | p99 µs "
+        "| API CPU | server CPU | Locust CPU | machine | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in sweep["points"]:
+        cpu = p["cpu_percent"]
+        lines.append(
+            f"| {p['path']} | {p['users']} | {p['rps']:,.0f} | {p['p50_us'] or 0:,} | "
+            f"{p['p99_us'] or 0:,} | {cpu.get('api', '-')} | {cpu.get('server', '-')} | "
+            f"{cpu.get('generator', '-')} | {cpu.get('machine', '-')} | {p['errors']} |"
+        )
+    lines += ["", "| path | saturates at (users) | peak req/s | limited by |", "|---|---|---|---|"]
+    for path in sweep["paths"]:
+        s = sweep["saturation"].get(path)
+        if s:
+            lines.append(
+                f"| {path} | {s['saturates_at_users']} | {s['peak_rps']:,.0f} "
+                f"(at {s['peak_users']}) | {s['limited_by']} |"
+            )
+    return "\n".join(lines)
+
+
+def plot(sweep: dict, output: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax_rps, ax_lat) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for path in sweep["paths"]:
+        series = sorted((p for p in sweep["points"] if p["path"] == path), key=lambda p: p["users"])
+        users = [p["users"] for p in series]
+        ax_rps.plot(users, [p["rps"] for p in series], marker="o", label=path)
+        ax_lat.plot(users, [p["p50_us"] or 0 for p in series], marker="o", label=f"{path} p50")
+        ax_lat.plot(users, [p["p99_us"] or 0 for p in series], marker="x", linestyle="--",
+                    label=f"{path} p99")  # fmt: skip
+    for ax in (ax_rps, ax_lat):
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(sweep["users"], [str(u) for u in sweep["users"]])
+        ax.set_xlabel("concurrent users")
+        ax.grid(True, alpha=0.3)
+    ax_rps.set_ylabel("requests/s")
+    ax_rps.set_title("throughput")
+    ax_rps.legend()
+    ax_lat.set_yscale("log")
+    ax_lat.set_ylabel("latency (µs)")
+    ax_lat.set_title("latency (HDR, µs)")
+    ax_lat.legend(fontsize=7)
+    fig.suptitle(f"peaje: {sweep['workload']} under concurrency ({sweep['cores']} cores)")
+    fig.tight_layout()
+    fig.savefig(output, dpi=110)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="peaje-load-sweep",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--users", type=int, nargs="+", default=list(USERS))
+    parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
+    parser.add_argument("--duration", type=parse_duration, default=10, help="per point")
+    parser.add_argument("--processes", type=int, default=0, help="Locust --processes per point")
+    parser.add_argument("--host", help="an existing API (default: start one)")
+    parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
+    parser.add_argument("--results", type=Path, default=REPO / "results")
+    args = parser.parse_args(argv)
+
+    outdir = results_dir(args.results, "load-sweep")
+    points = []
+    cores = 0
+    with LoadTargets(args.host, args.grpc_target) as targets:
+        for path in args.paths:
+            for users in args.users:
+                run_dir = outdir / f"{path}-u{users}"
+                config = LoadConfig(
+                    duration_s=args.duration, users=users, paths=(path,), profile="sweep",
+                    processes=args.processes,
+                    extra={"host": targets.host, "grpc_target": targets.grpc_target},
+                )  # fmt: skip
+                summary = load_run(config, targets, run_dir, progress=lambda _: None)
+                cores = summary["cpu_percent"].get("cores", cores)
+                points.append(point(path, users, summary, run_dir))
+                p = points[-1]
+                print(
+                    f"sweep: {path:<12} {users:>3} users  {p['rps']:>8,.0f} req/s  "
+                    f"p50 {p['p50_us'] or 0:>7,} µs  p99 {p['p99_us'] or 0:>8,} µs  "
+                    f"cpu {p['cpu_percent']}" + ("" if p["ok"] else "  FAILED")
+                )
+    sweep = {
+        "schema": SWEEP_SCHEMA,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "workload": SWEEP[0].name,
+        "duration_s": args.duration,
+        "cores": cores,
+        "users": args.users,
+        "paths": args.paths,
+        "points": points,
+        "saturation": saturation(points, cores),
+        "files": {"table": "sweep.md", "plot": "sweep.png"},
+    }
+    (outdir / "sweep.json").write_text(json.dumps(sweep, indent=1) + "\n")
+    (outdir / "sweep.md").write_text(markdown(sweep) + "\n")
+    plot(sweep, outdir / "sweep.png")
+    print()
+    print(markdown(sweep))
+    print(f"\nsweep: wrote {outdir}/sweep.md, sweep.json, sweep.png")
+    failed = [f"{p['path']} u={p['users']}" for p in points if not p["ok"]]
+    if failed:
+        print(f"sweep: FAILED points: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""What a load run aims at: an existing stack given by URL, or its own peaje-server and API
+started on free 127.0.0.1 ports (and always stopped). The process ids let the runner watch the
+CPU of every side of the crossing, not only the load generator's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+SERVER_BIN = Path(
+    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def http_ready(url: str, timeout: float = 1.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class LoadTargets:
+    """The API URL and gRPC target of a run; starts whichever of them was not given."""
+
+    def __init__(self, host: str | None = None, grpc_target: str | None = None) -> None:
+        self.host = host.rstrip("/") if host else None
+        self.grpc_target = grpc_target
+        self.workdir = Path(tempfile.mkdtemp(prefix="peaje-load-"))
+        self.server: subprocess.Popen | None = None
+        self.api: subprocess.Popen | None = None
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """Processes this object started, by role (external ones are not watched)."""
+        return {
+            role: process.pid
+            for role, process in (("server", self.server), ("api", self.api))
+            if process is not None
+        }
+
+    def start(self, timeout: float = 30.0) -> LoadTargets:
+        try:
+            if self.grpc_target is None:
+                self._start_server(timeout)
+            if self.host is None:
+                self._start_api(timeout)
+            elif not http_ready(self.host, timeout=5.0):
+                raise RuntimeError(f"{self.host}/readyz does not answer 200")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _start_server(self, timeout: float) -> None:
+        if not SERVER_BIN.is_file():
+            raise RuntimeError(f"{SERVER_BIN} is missing: run `make build` first")
+        log_path = self.workdir / "server.log"
+        with open(log_path, "ab") as log:
+            self.server = subprocess.Popen(
+                [str(SERVER_BIN), "--listen", "127.0.0.1:0"], stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.server.poll() is not None:
+                raise RuntimeError(f"peaje-server exited:\n{log_path.read_text()}")
+            for line in log_path.read_text().splitlines():
+                if line.startswith("{") and json.loads(line).get("event") == "start":
+                    port = json.loads(line)["listen"][0].rsplit(":", 1)[1]
+                    self.grpc_target = f"127.0.0.1:{port}"
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"peaje-server did not start within {timeout}s")
+
+    def _start_api(self, timeout: float) -> None:
+        port = free_port()
+        self.host = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "PEAJE_GRPC_TARGET": self.grpc_target or "127.0.0.1:50051"}
+        log = open(self.workdir / "api.log", "ab")  # noqa: SIM115 - lives as long as the API
+        self.api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
+             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.api.poll() is not None:
+                log_text = (self.workdir / "api.log").read_text(errors="replace")
+                raise RuntimeError(f"the API exited:\n{log_text}")
+            if http_ready(self.host):
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"the API at {self.host} was not ready within {timeout}s")
+
+    def stop(self) -> None:
+        stop_process(self.api)
+        stop_process(self.server)
+
+    def __enter__(self) -> LoadTargets:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
