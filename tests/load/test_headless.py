@@ -1,0 +1,59 @@
+"""Short headless Locust runs against real processes: every path serves requests, none fails,
+and the µs histograms count exactly what Locust counted, locally and with 2 worker processes.
+
+``peaje load`` starts its own peaje-server and API on free 127.0.0.1 ports and stops them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from peaje.load import runner
+from peaje.load.targets import SERVER_BIN
+
+pytestmark = pytest.mark.skipif(
+    not SERVER_BIN.is_file(), reason=f"{SERVER_BIN} missing: run `make build`"
+)
+
+
+def run(tmp_path: Path, *args: str) -> dict:
+    code = runner.main(["--results", str(tmp_path), *args])
+    (outdir,) = tmp_path.glob("load-*")
+    summary = json.loads((outdir / "summary.json").read_text())
+    assert code == 0, summary["problems"]
+    for name in ("locust.html", "locust_stats.csv", "latency.json", "summary.md"):
+        assert (outdir / name).stat().st_size > 0, name
+    return summary
+
+
+def check(summary: dict, paths: tuple[str, ...]) -> None:
+    assert summary["ok"], summary["problems"]
+    assert summary["schema"] == runner.SUMMARY_SCHEMA
+    served = {row["path"]: row for row in summary["paths"]}
+    assert set(served) == set(paths)
+    for row in served.values():
+        assert row["requests"] > 0 and row["errors"] == 0, row
+        assert row["p50_us"] <= row["p95_us"] <= row["p99_us"] <= row["p99_9_us"], row
+    assert summary["locust"]["failures"] == 0
+    assert summary["histogram_count"] == summary["locust"]["requests"]
+    assert summary["histogram_count"] == sum(row["requests"] for row in served.values())
+
+
+@pytest.mark.timeout(120)
+def test_every_path_in_one_process(tmp_path):
+    summary = run(tmp_path, "--duration", "5s", "--users", "4")
+    check(summary, tuple(runner.PATH_CLASSES))
+    names = {row["name"] for row in summary["requests"]}
+    assert {"search resident t=1", "search inline n=1000 t=10", "bytes-dict e=16"} <= names
+
+
+@pytest.mark.timeout(120)
+def test_master_and_two_workers(tmp_path):
+    summary = run(
+        tmp_path, "--duration", "5s", "--users", "4", "--workers", "2",
+        "--paths", "http-native,grpc-direct",
+    )  # fmt: skip
+    check(summary, ("http-native", "grpc-direct"))
+    assert summary["generator"]["processes"] >= 3  # the master and both workers were watched

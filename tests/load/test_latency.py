@@ -1,0 +1,33 @@
+"""The µs recorder: what workers send is what the master adds up."""
+
+from __future__ import annotations
+
+import json
+
+from peaje.load.latency import LatencyRecorder, read, write
+
+
+def test_encode_merge_round_trip_adds_counts_and_errors():
+    worker_a, worker_b, master = LatencyRecorder(), LatencyRecorder(), LatencyRecorder()
+    for us in range(100, 1100):
+        worker_a.record("http-native", "search", us / 1000, failed=False)
+    worker_b.record("http-native", "search", 5.0, failed=True)
+    worker_b.record("grpc-direct", "search", 0.2, failed=False)
+    # Through JSON, as Locust's report_to_master messages carry it.
+    master.merge(json.loads(json.dumps(worker_a.encode())))
+    master.merge(json.loads(json.dumps(worker_b.encode())))
+    paths = master.by_path()
+    assert paths["http-native"].count == 1001
+    assert paths["http-native"].errors == 1
+    assert paths["grpc-direct"].histogram.get_max_value() == 200
+    assert master.total_count == 1002
+
+
+def test_samples_are_clamped_into_the_histogram_range(tmp_path):
+    recorder = LatencyRecorder()
+    recorder.record("p", "n", 0.0, failed=False)  # 0 µs -> the 1 µs floor
+    recorder.record("p", "n", 10**9, failed=True)  # beyond 60 s -> the ceiling
+    write(tmp_path / "latency.json", recorder, {"start": 1.0, "stop": 2.0}, {}, distributed=False)
+    again, document = read(tmp_path / "latency.json")
+    assert again.total_count == 2
+    assert document["start"] == 1.0
