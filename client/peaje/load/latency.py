@@ -184,3 +184,11 @@ def read(path: Path) -> tuple[LatencyRecorder, dict[str, Any]]:
 
 def percentiles_us(series: Series) -> dict[str, int]:
     return {f"p{p:g}": int(series.histogram.get_value_at_percentile(p)) for p in PERCENTILES}
+
+
+def latency_table(recorder: LatencyRecorder) -> dict[str, dict]:
+    """Per path: request and error counts and the µs percentiles, so far."""
+    return {
+        path: {"requests": series.count, "errors": series.errors, **percentiles_us(series)}
+        for path, series in recorder.by_path().items()
+    }

@@ -20,7 +20,7 @@ import grpc.experimental.gevent
 from locust import FastHttpUser, User, events, tag
 from locust.user.wait_time import constant_pacing
 
-from peaje.load.latency import LatencyRecorder, attach
+from peaje.load.latency import LatencyRecorder, attach, latency_table
 from peaje.load.workloads import WORKLOADS, Workload
 
 # gRPC's own threads would block gevent's loop: hand its I/O to gevent before any channel.
@@ -57,6 +57,11 @@ def on_init(environment, **_):
     options = environment.parsed_options
     output = getattr(options, "peaje_latency_out", "") if options else ""
     attach(environment, recorder, Path(output) if output else None)
+    if environment.web_ui is not None:
+        # Locust's own charts round to whole ms; this page shows the µs histograms.
+        @environment.web_ui.app.route("/peaje/latency")
+        def latency_page():
+            return {"unit": "µs", "paths": latency_table(recorder)}
 
 
 def option(user: User, name: str, default):
