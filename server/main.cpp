@@ -1,16 +1,19 @@
 // peaje-server: builds the gRPC server (peaje.v1, health, reflection), serves until SIGTERM or
 // SIGINT, then drains in-flight calls within a deadline and exits 0.
+#include <grpc/grpc.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "dataset_cache.hpp"
@@ -137,8 +140,23 @@ int main(int argc, char** argv) {
   // Drain: health says NOT_SERVING, new calls are refused, in-flight calls get until the
   // deadline, then are cancelled (long searches check for it between slices).
   const auto drain_start = std::chrono::steady_clock::now();
+  const auto drain_deadline =
+      std::chrono::system_clock::now() + std::chrono::seconds(config.drain_seconds);
   health->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(config.drain_seconds));
+  std::atomic<bool> drained = false;
+  // Streams never end by themselves: an open health Watch would hold the drain to its deadline.
+  // Once the last unary call has answered, end whatever is left. The grace lets Shutdown stop
+  // accepting calls first (grpc_server_cancel_all_calls is only meant for after shutdown).
+  std::thread end_streams([&] {
+    const auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
+    while (!drained && (service.calls_in_flight() > 0 || std::chrono::steady_clock::now() < grace)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!drained) grpc_server_cancel_all_calls(server->c_server());
+  });
+  server->Shutdown(drain_deadline);
+  drained = true;
+  end_streams.join();
   server->Wait();
   const auto drain_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - drain_start)

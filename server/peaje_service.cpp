@@ -17,6 +17,18 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using peaje::v1::BytesDictEntry;
 
+// Counts a handler as in flight for its lifetime.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+  ~InFlight() { --count_; }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  std::atomic<int>& count_;
+};
+
 // A call the client abandoned (deadline passed, gone) or the server cancelled while draining.
 struct Cancelled {};
 
@@ -118,6 +130,7 @@ grpc::Status status_of_current_exception() {
 grpc::Status PeajeService::Search(grpc::ServerContext* context,
                                   const peaje::v1::SearchRequest* request,
                                   peaje::v1::SearchResponse* response) {
+  const InFlight in_flight(in_flight_);
   try {
     const auto start = Clock::now();
     const std::int64_t repeat = request->repeat() == 0 ? 1 : request->repeat();
@@ -154,6 +167,7 @@ grpc::Status PeajeService::Search(grpc::ServerContext* context,
 grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* /*context*/,
                                        const peaje::v1::ToBytesDictRequest* request,
                                        peaje::v1::ToBytesDictResponse* response) {
+  const InFlight in_flight(in_flight_);
   try {
     const auto start = Clock::now();
     // Every handler encodes valid UTF-8 alike; the name is still checked so a typo is an error.
@@ -180,6 +194,7 @@ grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* /*context*/,
 grpc::Status PeajeService::Noop(grpc::ServerContext* /*context*/,
                                 const peaje::v1::NoopRequest* /*request*/,
                                 peaje::v1::NoopResponse* response) {
+  const InFlight in_flight(in_flight_);
   response->set_server_ns(0);
   return grpc::Status::OK;
 }

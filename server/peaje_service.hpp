@@ -5,6 +5,8 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <atomic>
+
 #include "dataset_cache.hpp"
 #include "peaje/v1/peaje.grpc.pb.h"
 
@@ -29,6 +31,9 @@ class PeajeService final : public peaje::v1::Peaje::Service {
  public:
   explicit PeajeService(DatasetCache& datasets) : datasets_(datasets) {}
 
+  // Calls inside a handler right now; the drain waits for these, not for streams.
+  int calls_in_flight() const noexcept { return in_flight_.load(); }
+
   grpc::Status Search(grpc::ServerContext* context, const peaje::v1::SearchRequest* request,
                       peaje::v1::SearchResponse* response) override;
   grpc::Status ToBytesDict(grpc::ServerContext* context,
@@ -39,6 +44,7 @@ class PeajeService final : public peaje::v1::Peaje::Service {
 
  private:
   DatasetCache& datasets_;
+  std::atomic<int> in_flight_{0};
 };
 
 }  // namespace peaje::server

@@ -9,8 +9,10 @@ import subprocess
 import threading
 import time
 
+import grpc
 import pytest
 from fixtures.grpc_server import SERVER_BIN, ServerProcess
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import peaje
 
@@ -111,6 +113,24 @@ def test_graceful_drain_completes_in_flight_refuses_new_and_exits_zero():
         assert server.events()[-1]["signal"] == "SIGTERM"
         busy.close()
         late.close()
+
+
+def test_health_watch_sees_not_serving_and_does_not_hold_the_drain():
+    serving, not_serving = (
+        health_pb2.HealthCheckResponse.SERVING,
+        health_pb2.HealthCheckResponse.NOT_SERVING,
+    )
+    with ServerProcess(args=("--drain-seconds", "20")) as server:
+        with grpc.insecure_channel(server.tcp_target) as channel:
+            stream = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest())
+            assert next(stream).status == serving
+            start = time.monotonic()
+            server.process.send_signal(signal.SIGTERM)
+            assert next(stream).status == not_serving
+            with pytest.raises(grpc.RpcError):
+                next(stream)  # ended by the server once no unary call is left
+            assert server.process.wait(10) == 0
+            assert time.monotonic() - start < 3.0, "an open Watch must not hold the drain"
 
 
 def test_drain_deadline_cancels_an_overlong_call_and_still_exits_zero():
