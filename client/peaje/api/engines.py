@@ -42,7 +42,7 @@ def decode_item(item: Any) -> Any:
     if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("base64"), str):
         try:
             return base64.b64decode(item["base64"], validate=True)
-        except binascii.Error as e:
+        except (binascii.Error, ValueError) as e:  # bad alphabet or padding, non-ASCII
             raise EngineError(InvalidArgument(f"invalid base64 in a bytes item: {e}")) from None
     return item
 
@@ -57,7 +57,13 @@ def decode_entries(entries: Any) -> Any:
             else entry
             for entry in entries
         ]
-    return entries
+    # Other JSON (a string is iterable in Python!) is not entries: the same type error the
+    # engines give for a non-mapping.
+    raise EngineError(
+        TypeError(
+            f"expected a mapping or an iterable of (key, value) pairs, got {type(entries).__name__}"
+        )
+    )
 
 
 def encode_entries(result: dict[bytes, bytes]) -> list[list[str]]:
@@ -177,7 +183,7 @@ class EngineSet:
                 raise EngineError(e) from e
             return Timed(result, time.perf_counter_ns() - start, server_ns)
         engine = self.local[name]
-        size = len(mapping) if isinstance(mapping, (list, dict)) else 0
+        size = len(mapping)
         return await self._run_local(
             ENTRY_US[name] * size, lambda: engine.to_bytes_dict(mapping, errors)
         )

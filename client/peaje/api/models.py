@@ -96,7 +96,7 @@ class SearchRequest(BaseModel):
 
     @model_validator(mode="after")
     def values_or_dataset(self) -> SearchRequest:
-        if self.values is not None and self.dataset is not None:
+        if {"values", "dataset"} <= self.model_fields_set:  # even as null: the schema says so
             raise ValueError("give values or dataset, not both")
         return self
 
