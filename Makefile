@@ -41,9 +41,10 @@ $(VENV)/.peaje-native: $(shell find core bindings -type f) CMakeLists.txt pyproj
 	@$(PY) -m pip install -q --no-build-isolation -e .
 	@touch $@
 
-# The main job. The toll report (issue 6) replaces the in-process table here.
+# The main job: the toll report's quick profile (mk/report.mk has the others); prints the
+# headline table and writes results/<timestamp>-quick/report.html.
 demo: build
-	@$(PY) -m peaje.bench.toll
+	@$(PY) -m peaje report
 
 test: build test-cpp test-fuzz test-py $(EXTRA_TESTS)
 	@echo "make test: all suites passed"

@@ -30,6 +30,7 @@ def run(out_json: Path, min_time: str) -> dict | None:
         ],
         check=True,
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return json.loads(out_json.read_text())
 

@@ -2,6 +2,8 @@
 saved as SVG next to the report.
 
     python -m peaje.bench.flamegraph native-copy -o flame-native-copy.svg [--seconds 5]
+
+A grpc path without --grpc-target gets a peaje-server of its own for the recording.
 """
 
 from __future__ import annotations
@@ -76,6 +78,15 @@ def main(argv: list[str] | None = None) -> int:
         workload(args.path, args.seconds, args.grpc_target, args.repeat)
         return 0
     out = args.output or Path(f"flame-{args.path}.svg")
+    if args.path.startswith("grpc") and not args.grpc_target:
+        from peaje.bench.servers import BenchServers
+
+        with BenchServers() as servers:  # the client side is sampled; the server runs apart
+            if "tcp" not in servers.targets:
+                print("\n".join(servers.notes), file=sys.stderr)
+                return 1
+            print(record(args.path, out, args.seconds, servers.targets["tcp"], args.repeat))
+        return 0
     print(record(args.path, out, args.seconds, args.grpc_target, args.repeat))
     return 0
 

@@ -4,7 +4,8 @@
 plus the targets); ``searches = repeat * targets``. A binary search's cost grows with the
 depth of the tree, so the fit uses ``searches * ceil(log2(n + 1))`` and reports
 ``per_search`` at the report's main size. The fit is a least-squares solve weighted by
-1/t (numpy), so a 400 ns point counts as much as a 40 ms one: it minimises relative error.
+1/t (numpy), so a 400 ns point counts as much as a 40 ms one: it minimises relative error;
+a cost that fits below zero is dropped and the rest refitted (costs are not negative).
 From the fits come the break-even points and the batching calculator.
 """
 
@@ -57,12 +58,17 @@ def fit_path(path: str, points: list[tuple[Case, float]]) -> Fit | None:
     # A regressor that does not vary is indistinguishable from `fixed`: leave it out (0).
     used = ["fixed"] + [k for k in ("element", "probe") if np.ptp(columns[k]) > 0]
     t = np.array([s * 1e9 for _, s in points])
-    a = np.column_stack([columns[k] for k in used]) / t[:, None]
-    solution, *_ = np.linalg.lstsq(a, np.ones(len(points)), rcond=None)
-    coef = dict(zip(used, solution, strict=True))
+    while True:  # costs are not negative: drop a regressor that fits below zero, refit
+        a = np.column_stack([columns[k] for k in used]) / t[:, None]
+        solution, *_ = np.linalg.lstsq(a, np.ones(len(points)), rcond=None)
+        coef = dict(zip(used, solution, strict=True))
+        negative = [k for k in used if coef[k] < 0]
+        if not negative or len(used) == 1:
+            break
+        used.remove(min(negative, key=coef.get))
     fit = Fit(
         path=path,
-        fixed_ns=float(coef.get("fixed", 0.0)),
+        fixed_ns=max(0.0, float(coef.get("fixed", 0.0))),
         per_element_ns=float(coef.get("element", 0.0)),
         per_probe_ns=float(coef.get("probe", 0.0)),
         points=len(points),

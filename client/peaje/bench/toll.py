@@ -54,7 +54,7 @@ def measure(spec: str, target: int, repeats, samples: int, progress=None) -> lis
         for path, call in calls.items():
             if call(k) != expected:
                 raise AssertionError(f"{path} disagrees with python at repeat={k}")
-            timings[path] = time_call(lambda call=call: call(k), samples=samples)
+            timings[path] = time_call(lambda call=call, k=k: call(k), samples=samples)
             if progress:
                 progress(f"repeat={k:<7} {path:<16} {format_ns(timings[path].median_ns)}")
         rows.append(Row(k, timings))
@@ -116,8 +116,9 @@ def main(argv: list[str] | None = None) -> int:
     def progress(line: str) -> None:
         print(f"  {line}", file=sys.stderr, flush=True)
 
-    rows = measure(args.spec, args.target, args.repeats, args.samples,
-                   None if args.quiet else progress)
+    rows = measure(
+        args.spec, args.target, args.repeats, args.samples, None if args.quiet else progress
+    )
     print(render(rows, args.spec, args.target))
     return 0
 

@@ -1,0 +1,234 @@
+"""The report's figures (matplotlib, Agg backend), each saved as SVG and PNG under plots/."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from peaje.bench import model  # noqa: E402
+from peaje.bench.paths import Case  # noqa: E402
+
+PART_COLOURS = {
+    "interpreter": "#8c8c8c",
+    "crossing": "#d62728",
+    "core": "#2ca02c",
+    "conversion": "#1f77b4",
+}
+
+
+def _save(fig, outdir: Path, name: str) -> str:
+    outdir.mkdir(parents=True, exist_ok=True)
+    fig.savefig(outdir / f"{name}.svg", bbox_inches="tight")
+    fig.savefig(outdir / f"{name}.png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return name
+
+
+def time_vs_repeat(results: dict, outdir: Path) -> str:
+    """Log-log time per call against repeat, one line per path, crossovers with python marked."""
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    headline = results["headline"]
+    fits = results["fits"]
+    for label in results["labels"]:
+        points = [(r["repeat"], r[label]) for r in headline if r.get(label)]
+        if not points:
+            continue
+        xs, ys = zip(*points, strict=True)
+        style = {"linewidth": 2.6, "color": "black"} if label == "python" else {"linewidth": 1.6}
+        (line,) = ax.plot(xs, [y * 1e9 for y in ys], marker="o", markersize=4, label=label, **style)
+        if label in fits:  # the fitted model, dashed, over the same range
+            fit = model.Fit(**{k: v for k, v in fits[label].items() if k != "per_search_ns"})
+            path, _, via = label.partition(" (")
+            grid = [10 ** (i / 8) for i in range(0, int(8 * math.log10(max(xs))) + 1)]
+            ax.plot(
+                grid,
+                [
+                    fit.predict_ns(
+                        Case("search", path, results["main_size"], int(k), 1, via.rstrip(")"))
+                    )
+                    for k in grid
+                ],
+                linestyle="--",
+                linewidth=0.8,
+                color=line.get_color(),
+                alpha=0.7,
+            )
+    for entry in results["break_even"]:
+        k = entry.get("interpolated_repeat")
+        if not k:
+            continue
+        python = [(r["repeat"], r["python"]) for r in headline if r.get("python")]
+        t = _loglog_interp(python, k)
+        ax.plot([k], [t * 1e9], marker="X", markersize=11, color="crimson", zorder=5)
+        ax.annotate(
+            f"{entry['path']}\nbeats python\nat repeat≈{k:,.0f}",
+            (k, t * 1e9),
+            textcoords="offset points",
+            xytext=(8, -28),
+            fontsize=7,
+            color="crimson",
+        )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("repeat (searches inside one call)")
+    ax.set_ylabel("time per call (ns)")
+    ax.set_title(
+        f"Time per call vs repeat, {results['main_size']:,} values, 1 target "
+        "(dashed: fitted model; X: crossover with python)",
+        fontsize=9,
+    )
+    ax.grid(True, which="both", alpha=0.25)
+    ax.legend(fontsize=8, loc="upper left")
+    return _save(fig, outdir, "time_vs_repeat")
+
+
+def _loglog_interp(points: list[tuple[int, float]], x: float) -> float:
+    points = sorted(points)
+    for (x0, y0), (x1, y1) in zip(points, points[1:], strict=False):
+        if x0 <= x <= x1:
+            f = (math.log(x) - math.log(x0)) / (math.log(x1) - math.log(x0))
+            return math.exp(math.log(y0) + f * (math.log(y1) - math.log(y0)))
+    return points[-1][1]
+
+
+def breakdown(results: dict, outdir: Path) -> str:
+    """Stacked share of one call's time per path (crossing, conversion, core), total labelled."""
+    rows = results["breakdown"]
+    repeats = sorted({r["repeat"] for r in rows})
+    fig, axes = plt.subplots(
+        1, len(repeats), figsize=(11, 0.5 + 0.45 * len(rows) / 2), squeeze=False
+    )
+    for ax, repeat in zip(axes[0], repeats, strict=True):
+        subset = [r for r in rows if r["repeat"] == repeat]
+        for y, row in enumerate(subset):
+            left = 0.0
+            for part, ns in row["parts"].items():
+                share = ns / row["total_ns"] if row["total_ns"] else 0
+                colour = PART_COLOURS[part.split()[0]]
+                ax.barh(
+                    y, share, left=left, color=colour, edgecolor="white", label=part.split(" (")[0]
+                )
+                left += share
+            ax.text(1.01, y, _ns(row["total_ns"]), va="center", fontsize=8)
+        ax.set_yticks(range(len(subset)), [r["label"] for r in subset], fontsize=8)
+        ax.set_xlim(0, 1)
+        ax.invert_yaxis()
+        ax.set_xlabel("share of the call's time")
+        ax.set_title(f"repeat = {repeat:,}", fontsize=9)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    fig.legend(
+        unique.values(),
+        unique.keys(),
+        loc="lower center",
+        ncol=4,
+        fontsize=8,
+        bbox_to_anchor=(0.5, -0.08),
+    )
+    fig.suptitle("Where one call's time goes (total at the right of each bar)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, outdir, "breakdown")
+
+
+def ladder(results: dict, outdir: Path) -> str:
+    rungs = results["ladder"]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    names = [r["rung"] for r in rungs]
+    ys = range(len(rungs))
+    ax.barh(
+        [y - 0.2 for y in ys],
+        [r["noop_s"] * 1e9 for r in rungs],
+        height=0.4,
+        label="no-op call",
+        color="#d62728",
+    )
+    ax.barh(
+        [y + 0.2 for y in ys],
+        [(r["search_s"] or 0) * 1e9 for r in rungs],
+        height=0.4,
+        label="search (resident, repeat 1)",
+        color="#1f77b4",
+    )
+    ax.set_xscale("log")
+    ax.set_yticks(list(ys), names, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("time per call (ns, log)")
+    ax.set_title("The transport ladder: the same search, crossing further each rung", fontsize=9)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="x", which="both", alpha=0.25)
+    return _save(fig, outdir, "ladder")
+
+
+def fit_quality(results: dict, outdir: Path) -> str:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    xs = [r["measured_ns"] for r in results["residuals"]]
+    ys = [r["model_ns"] for r in results["residuals"]]
+    ax.scatter(xs, ys, s=12)
+    low, high = min(xs + ys), max(xs + ys)
+    ax.plot([low, high], [low, high], color="grey", linewidth=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("measured (ns)")
+    ax.set_ylabel("cost model (ns)")
+    ax.set_title("Cost model vs its own measurements", fontsize=9)
+    return _save(fig, outdir, "model_fit")
+
+
+def concurrency(results: dict, outdir: Path) -> str | None:
+    sweep = results.get("load_sweep")
+    if not sweep:
+        return None
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    for path in sorted({p["path"] for p in sweep["points"]}):
+        series = sorted((p for p in sweep["points"] if p["path"] == path), key=lambda p: p["users"])
+        users = [p["users"] for p in series]
+        left.plot(users, [p["rps"] for p in series], marker="o", label=path)
+        right.plot(
+            users,
+            [p.get("p50_us") or float("nan") for p in series],
+            marker="o",
+            label=f"{path} p50",
+        )
+        right.plot(
+            users,
+            [p.get("p95_us") or float("nan") for p in series],
+            marker=".",
+            linestyle=":",
+            label=f"{path} p95",
+        )
+    for ax in (left, right):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("concurrent users")
+        ax.grid(True, alpha=0.25)
+    left.set_ylabel("requests/s")
+    right.set_ylabel("latency (µs)")
+    right.set_yscale("log")
+    left.legend(fontsize=8)
+    right.legend(fontsize=7)
+    fig.suptitle(f"Concurrency sweep ({sweep.get('source', 'load results')})", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, outdir, "concurrency")
+
+
+def draw_all(results: dict, outdir: Path) -> list[str]:
+    names = [time_vs_repeat(results, outdir), breakdown(results, outdir)]
+    if results["ladder"]:
+        names.append(ladder(results, outdir))
+    if results["residuals"]:
+        names.append(fit_quality(results, outdir))
+    sweep = concurrency(results, outdir)
+    if sweep:
+        names.append(sweep)
+    return names
+
+
+def _ns(ns: float) -> str:
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"

@@ -1,0 +1,102 @@
+"""The toll report end to end on the tiny profile: every section is produced, the report opens
+offline, the cost model reproduces its own measurements, and the talk's crossover shape holds.
+
+Timing asserts are wide-margin ratios only: the tiny profile runs on busy CI machines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from peaje.bench.render import MODEL_TOLERANCE, SECTIONS
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("results")
+    subprocess.run(
+        [sys.executable, "-m", "peaje", "report", "--profile", "tiny", "--out", str(root)],
+        check=True,
+        timeout=600,
+    )
+    (outdir,) = root.glob("*-tiny")
+    return outdir
+
+
+@pytest.fixture(scope="module")
+def results(report_dir: Path) -> dict:
+    return json.loads((report_dir / "results.json").read_text())
+
+
+def test_every_artifact_is_written(report_dir: Path, results: dict) -> None:
+    for name in ("report.md", "report.html", "results.json", "manifest.json", "raw/pyperf.json"):
+        assert (report_dir / name).is_file(), name
+    for plot in results["plots"]:
+        assert (report_dir / "plots" / f"{plot}.svg").is_file()
+        assert (report_dir / "plots" / f"{plot}.png").is_file()
+    assert {"time_vs_repeat", "breakdown"} <= set(results["plots"])
+
+
+def test_report_has_every_section(report_dir: Path) -> None:
+    markdown = (report_dir / "report.md").read_text()
+    html = (report_dir / "report.html").read_text()
+    for title in SECTIONS:
+        assert f"## {title}" in markdown, title
+        assert re.search(rf"<h2[^>]*>{re.escape(title.replace(chr(39), '&#x27;'))}</h2>", html), (
+            title
+        )
+
+
+def test_report_opens_offline(report_dir: Path) -> None:
+    html = (report_dir / "report.html").read_text()
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no CDN or remote asset"
+    for src in re.findall(r'src="([^"]+)"', html):
+        assert (report_dir / src).is_file(), src
+
+
+def test_manifest_names_machine_and_build(results: dict) -> None:
+    manifest = results["manifest"]
+    assert manifest["cores"] >= 1 and manifest["cpu"]
+    assert manifest["packages"]["pyperf"] and manifest["python"]
+    assert manifest["extension_build"].get("CMAKE_BUILD_TYPE")
+
+
+def test_model_reproduces_its_measurements(results: dict) -> None:
+    for label, fit in results["fits"].items():
+        path, _, via = label.partition(" (")
+        errors = [
+            abs(r["rel_error"])
+            for r in results["residuals"]
+            if r["name"].split("/")[1] == path
+            and (not via or f"via={via.rstrip(')')}" in r["name"])
+        ]
+        assert errors, label
+        assert statistics.median(errors) <= MODEL_TOLERANCE, (label, errors)
+        assert fit["fixed_ns"] >= 0 and fit["per_element_ns"] >= 0 and fit["per_probe_ns"] >= 0
+
+
+def test_crossover_shape_holds(results: dict) -> None:
+    rows = {row["repeat"]: row for row in results["headline"]}
+    assert results["main_size"] == 100_000
+    # The talk's finding: at repeat 1, copying 100k ints costs far more than one Python search...
+    assert rows[1]["native-copy"] > 5 * rows[1]["python"]
+    # ...and with the data resident, native wins by a wide margin once the work is large.
+    largest = max(rows)
+    assert largest >= 10_000
+    assert rows[largest]["native-resident"] * 10 < rows[largest]["python"]
+    assert rows[largest]["native-copy"] < rows[largest]["python"]
+    copy = next(b for b in results["break_even"] if b["path"] == "native-copy")
+    assert copy["model_repeat"] is not None and copy["model_repeat"] > 1
+
+
+def test_headline_is_printed(report_dir: Path, results: dict) -> None:
+    from peaje.bench.render import headline_text
+
+    text = headline_text(results)
+    assert "native-copy" in text and "Break-even points" in text
