@@ -61,13 +61,16 @@ def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
 def limit_of(p: dict, cores: int) -> str:
     """The most likely limit at one point, from the CPU each process used."""
     cpu = p["cpu_percent"]
+    ours = {role: cpu[role] for role in ("api", "server", "generator") if role in cpu}
+    busiest = max(ours, key=ours.get) if ours else None
+    detail = f"busiest of ours: {busiest} at {ours[busiest]}% of a core" if busiest else ""
     if p["generator_bound"]:
         return "load generator (one Locust process at a full core)"
     if cpu.get("api", 0) >= BUSY_CORE:
         return "API process: one core (event loop + GIL)"
     if cpu.get("machine", 0) >= BUSY_CORE * cores:
-        return "machine: every core busy"
-    return "latency-bound (no resource saturated)"
+        return f"all {cores} cores busy (machine shared with other work); {detail}"
+    return f"latency-bound, no core saturated; {detail}"
 
 
 def saturation(points: list[dict], cores: int) -> dict:
@@ -126,13 +129,15 @@ def plot(sweep: dict, output: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax_rps, ax_lat) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for path in sweep["paths"]:
+    for index, path in enumerate(sweep["paths"]):
+        color = f"C{index}"
         series = sorted((p for p in sweep["points"] if p["path"] == path), key=lambda p: p["users"])
         users = [p["users"] for p in series]
-        ax_rps.plot(users, [p["rps"] for p in series], marker="o", label=path)
-        ax_lat.plot(users, [p["p50_us"] or 0 for p in series], marker="o", label=f"{path} p50")
+        ax_rps.plot(users, [p["rps"] for p in series], marker="o", color=color, label=path)
+        ax_lat.plot(users, [p["p50_us"] or 0 for p in series], marker="o", color=color,
+                    label=f"{path} p50")  # fmt: skip
         ax_lat.plot(users, [p["p99_us"] or 0 for p in series], marker="x", linestyle="--",
-                    label=f"{path} p99")  # fmt: skip
+                    color=color, label=f"{path} p99")  # fmt: skip
     for ax in (ax_rps, ax_lat):
         ax.set_xscale("log", base=2)
         ax.set_xticks(sweep["users"], [str(u) for u in sweep["users"]])
