@@ -98,13 +98,19 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
   if (config.threads > 0) {
+    // One polling thread plus `threads` call threads; a call beyond them is refused at once
+    // (UNAVAILABLE, see FrameworkStatusInterceptorFactory), not queued.
     grpc::ResourceQuota quota("peaje-server");
-    quota.SetMaxThreads(config.threads);
+    quota.SetMaxThreads(config.threads + 1);
     builder.SetResourceQuota(quota);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
+    builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   }
   builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<peaje::server::MalformedRequestInterceptorFactory>());
+  interceptors.push_back(
+      std::make_unique<peaje::server::FrameworkStatusInterceptorFactory>(config.threads));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   bool all_bound = server != nullptr;

@@ -80,8 +80,10 @@ std::string value_bytes(const BytesDictEntry& entry, int position) {
   }
 }
 
-class MalformedRequestInterceptor final : public grpc::experimental::Interceptor {
+class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor {
  public:
+  explicit FrameworkStatusInterceptor(int max_threads) : max_threads_(max_threads) {}
+
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -90,17 +92,25 @@ class MalformedRequestInterceptor final : public grpc::experimental::Interceptor
         methods->ModifySendStatus({grpc::StatusCode::INVALID_ARGUMENT,
                                    "malformed request: not a valid protobuf message for this "
                                    "method (or a string field that is not UTF-8)"});
+      } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+                 status.error_message() == "Server Threadpool Exhausted") {
+        methods->ModifySendStatus(
+            {grpc::StatusCode::UNAVAILABLE, "server busy: all " + std::to_string(max_threads_) +
+                                                " call threads are in use (--threads); retry"});
       }
     }
     methods->Proceed();
   }
+
+ private:
+  int max_threads_;
 };
 
 }  // namespace
 
-grpc::experimental::Interceptor* MalformedRequestInterceptorFactory::CreateServerInterceptor(
+grpc::experimental::Interceptor* FrameworkStatusInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* /*info*/) {
-  return new MalformedRequestInterceptor();  // owned and deleted by gRPC
+  return new FrameworkStatusInterceptor(max_threads_);  // owned and deleted by gRPC
 }
 
 grpc::Status status_of_current_exception() {

@@ -17,14 +17,20 @@ namespace peaje::server {
 // INTERNAL (a bug). Call only inside a catch block.
 grpc::Status status_of_current_exception();
 
-// gRPC answers a request it cannot parse with INTERNAL and an empty message, before any handler
-// runs. For the contract a malformed request is a bad argument: this interceptor rewrites exactly
-// that status (handlers never return INTERNAL without a message) to INVALID_ARGUMENT.
-class MalformedRequestInterceptorFactory final
+// Statuses gRPC sends by itself, before any handler runs, mapped to the contract's meaning:
+// - a request it cannot parse: INTERNAL with an empty message (handlers never send that)
+//   -> INVALID_ARGUMENT;
+// - every call thread busy (--threads): RESOURCE_EXHAUSTED "Server Threadpool Exhausted", which
+//   would read as "too large" -> UNAVAILABLE, a transient refusal the caller may retry.
+class FrameworkStatusInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  explicit FrameworkStatusInterceptorFactory(int max_threads) : max_threads_(max_threads) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
+
+ private:
+  int max_threads_;
 };
 
 class PeajeService final : public peaje::v1::Peaje::Service {

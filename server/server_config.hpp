@@ -12,7 +12,7 @@ namespace peaje::server {
 
 struct ServerConfig {
   std::vector<std::string> listen;  // gRPC addresses: "host:port" or "unix:PATH"
-  int threads = 0;                  // most call threads; 0 leaves it to gRPC
+  int threads = 0;                  // most calls served at once; 0 leaves it to gRPC
   int max_message_bytes = 64 << 20;
   std::size_t dataset_cache = 8;  // resident datasets kept
   int drain_seconds = 10;         // how long SIGTERM waits for in-flight calls

@@ -157,6 +157,28 @@ def test_drain_deadline_cancels_an_overlong_call_and_still_exits_zero():
             assert (stop["event"], stop["signal"]) == ("stop", "SIGINT")
 
 
+def test_threads_cap_refuses_extra_calls_as_unavailable_not_too_large():
+    with ServerProcess(args=("--threads", "2")) as server:
+        engine = peaje.engine("grpc", target=server.tcp_target, timeout=30)
+        repeat = repeat_for(engine, 1.5)
+        results: list = []
+
+        def long_call() -> None:
+            results.append(engine.search(DATASET, TARGETS, repeat=repeat))
+
+        threads = [threading.Thread(target=long_call) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.4)  # both call threads are busy now
+        with pytest.raises(peaje.Unavailable, match="server busy"):
+            engine.search(DATASET, [1])
+        for thread in threads:
+            thread.join(30)
+        assert results == [TARGETS, TARGETS]
+        assert engine.search(DATASET, [1]) == [1]  # free again
+        engine.close()
+
+
 @pytest.mark.parametrize(
     "args",
     [
