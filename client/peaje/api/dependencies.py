@@ -16,9 +16,11 @@ class EngineName(StrEnum):
     grpc = "grpc"
 
 
-def engine_set(request: Request) -> EngineSet:
+# async on purpose: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per
+# request for a dictionary lookup.
+async def engine_set(request: Request) -> EngineSet:
     return request.app.state.engines
 
 
-def api_metrics(request: Request) -> ApiMetrics:
+async def api_metrics(request: Request) -> ApiMetrics:
     return request.app.state.metrics
