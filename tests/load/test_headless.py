@@ -11,11 +11,6 @@ from pathlib import Path
 
 import pytest
 from peaje.load import runner
-from peaje.load.targets import SERVER_BIN
-
-pytestmark = pytest.mark.skipif(
-    not SERVER_BIN.is_file(), reason=f"{SERVER_BIN} missing: run `make build`"
-)
 
 
 def run(tmp_path: Path, *args: str) -> dict:
@@ -42,6 +37,7 @@ def check(summary: dict, paths: tuple[str, ...]) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.usefixtures("server_binary")
 def test_every_path_in_one_process(tmp_path):
     summary = run(tmp_path, "--duration", "5s", "--users", "4")
     check(summary, tuple(runner.PATH_CLASSES))
@@ -50,6 +46,7 @@ def test_every_path_in_one_process(tmp_path):
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.usefixtures("server_binary")
 def test_master_and_two_workers(tmp_path):
     summary = run(
         tmp_path, "--duration", "5s", "--users", "4", "--workers", "2",

@@ -11,12 +11,8 @@ import urllib.request
 
 import pytest
 from peaje.load.runner import PATH_CLASSES
-from peaje.load.targets import SERVER_BIN, LoadTargets, free_port, stop_process
+from peaje.load.targets import LoadTargets, free_port, stop_process
 from peaje.load.webui import web_ui_command
-
-pytestmark = pytest.mark.skipif(
-    not SERVER_BIN.is_file(), reason=f"{SERVER_BIN} missing: run `make build`"
-)
 
 
 def get(url: str, data: bytes | None = None) -> bytes:
@@ -38,6 +34,7 @@ def wait_until(check, timeout: float):
 
 
 @pytest.mark.timeout(90)
+@pytest.mark.usefixtures("server_binary")
 def test_web_ui_swarms_every_path_and_reports_microseconds(tmp_path):
     port = free_port()
     ui = f"http://127.0.0.1:{port}"
