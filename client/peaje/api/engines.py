@@ -96,7 +96,7 @@ class EngineSet:
 
     def modes(self, name: str) -> tuple[str, ...]:
         engine = self.grpc if name == "grpc" else self.local[name]
-        return tuple(getattr(engine, "modes", ("resident",)))
+        return tuple(engine.modes) if engine is not None else ()
 
     async def states(self) -> dict[str, str]:
         """'' when ready, else why not. grpc is ready when its server answers health checks."""

@@ -111,7 +111,11 @@ def from_exception(exc: BaseException, request: Request | None = None) -> Proble
         return problem("unavailable", 503, str(exc), request, headers={"Retry-After": "1"})
     if isinstance(exc, DeadlineExceeded):
         return problem("deadline-exceeded", 504, str(exc), request)
-    log.exception("unhandled error on %s", request.url.path if request else "?", exc_info=exc)
+    return internal_error(exc, request)
+
+
+def internal_error(exc: BaseException, request: Request | None) -> ProblemResponse:
+    log.error("internal error on %s", request.url.path if request else "?", exc_info=exc)
     return problem("internal", 500, "internal error (a bug in peaje)", request)
 
 
@@ -179,7 +183,7 @@ async def on_engine_error(request: Request, exc: EngineError) -> ProblemResponse
 
 
 async def on_unhandled(request: Request, exc: Exception) -> ProblemResponse:
-    return from_exception(exc, request)
+    return internal_error(exc, request)  # never mapped by type: a TypeError here is our bug
 
 
 def install(app: FastAPI) -> None:

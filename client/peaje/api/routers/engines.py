@@ -79,9 +79,7 @@ async def list_engines(engines: Engines):
         engines=[
             EngineInfo(
                 name=name.value,
-                modes=list(engines.modes(name.value))
-                if name.value != "grpc" or engines.grpc
-                else [],
+                modes=list(engines.modes(name.value)),
                 state="unavailable" if states[name.value] else "ready",
                 detail=states[name.value] or None,
             )
