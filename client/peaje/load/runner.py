@@ -32,6 +32,7 @@ from pathlib import Path
 from peaje.load import latency
 from peaje.load.cpu import GENERATOR_BUSY_PERCENT, CpuWatch
 from peaje.load.targets import REPO, LoadTargets, free_port
+from peaje.load.workloads import PROFILES
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PATH_CLASSES = {
@@ -51,7 +52,7 @@ class LoadConfig:
     users: int = 8
     spawn_rate: float = 0.0  # users started per second; 0: all of them in the first second
     paths: tuple[str, ...] = tuple(PATH_CLASSES)
-    profile: str = "mix"  # the workload tag: "mix" or "sweep"
+    profile: str = "mix"  # the workload tag, one of workloads.PROFILES
     processes: int = 0  # Locust's --processes (forked workers); 0: one process
     workers: int = 0  # explicit master + N worker processes
     rate: float = 0.0  # total target calls per second; 0: closed loop, as fast as answered
@@ -332,7 +333,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=",".join(PATH_CLASSES),
         help=f"comma-separated, of: {', '.join(PATH_CLASSES)}",
     )
-    parser.add_argument("--profile", choices=("mix", "sweep"), default="mix")
+    parser.add_argument("--profile", choices=PROFILES, default="mix")
     parser.add_argument("--processes", type=int, default=0, help="Locust --processes N (fork)")
     parser.add_argument("--workers", type=int, default=0, help="master + N worker processes")
     parser.add_argument("--rate", type=float, default=0.0, help="target total calls/s")

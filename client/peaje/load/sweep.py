@@ -10,7 +10,8 @@ started for the sweep; CPU per process is sampled alongside, so the table says w
 each path. Writes results/load-sweep-<timestamp>/{sweep.json, sweep.md, sweep.png} and each
 point's own run directory.
 
-    python -m peaje.load.sweep [--users 1 4 16 64] [--duration 10s]      (make load-sweep)
+    python -m peaje.load.sweep [--users 1 4 16 64] [--duration 10s] [--profile sweep-heavy]
+    (make load-sweep SWEEP_PROFILE=sweep-heavy)
 """
 
 from __future__ import annotations
@@ -165,6 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, nargs="+", default=list(USERS))
     parser.add_argument("--paths", nargs="+", default=list(PATHS), choices=PATHS)
     parser.add_argument("--duration", type=parse_duration, default=10, help="per point")
+    parser.add_argument("--profile", choices=[w.tags[0] for w in SWEEP], default="sweep")
     parser.add_argument("--processes", type=int, default=0, help="Locust --processes per point")
     parser.add_argument("--host", help="an existing API (default: start one)")
     parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
@@ -179,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
             for users in args.users:
                 run_dir = outdir / f"{path}-u{users}"
                 config = LoadConfig(
-                    duration_s=args.duration, users=users, paths=(path,), profile="sweep",
+                    duration_s=args.duration, users=users, paths=(path,), profile=args.profile,
                     processes=args.processes,
                     extra={"host": targets.host, "grpc_target": targets.grpc_target},
                 )  # fmt: skip
@@ -195,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     sweep = {
         "schema": SWEEP_SCHEMA,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "workload": SWEEP[0].name,
+        "workload": next(w.name for w in SWEEP if args.profile in w.tags),
         "duration_s": args.duration,
         "cores": cores,
         "users": args.users,

@@ -6,8 +6,8 @@ faces, a JSON body for the HTTP front and a protobuf request for peaje-server, s
 generator spends its CPU sending, not building. Several target sets rotate, so no call is a
 replay of the previous one.
 
-Tags pick a profile: ``mix`` (the weighted everyday mix) or ``sweep`` (one fixed call with real
-work in it, for the concurrency sweep).
+Tags pick a profile: ``mix`` (the weighted everyday mix), ``sweep`` or ``sweep-heavy`` (one
+fixed call with real work in it, for the concurrency sweep).
 """
 
 from __future__ import annotations
@@ -88,9 +88,14 @@ MIX = (
     inline_search(1_000, 10, weight=2),
     bytes_dict(16, weight=2),
 )
-# The sweep: 100 targets x 100 passes = 10,000 searches (a few hundred µs of core work) per
-# call, so where that work runs (the API process or peaje-server) decides the scaling.
-SWEEP = (resident_search(100, weight=1, repeat=100, tags=("sweep",)),)
+# The sweep: one fixed call with core work in it, so where that work runs (the API process or
+# peaje-server) shows in the scaling. "sweep": 100 targets x 100 passes, ~0.2 ms of core work,
+# less than the API's own cost per request; "sweep-heavy": x 1000 passes, ~2 ms, more than it.
+SWEEP = (
+    resident_search(100, weight=1, repeat=100, tags=("sweep",)),
+    resident_search(100, weight=1, repeat=1000, tags=("sweep-heavy",)),
+)
+PROFILES = ("mix", "sweep", "sweep-heavy")
 WORKLOADS = MIX + SWEEP
 
 
