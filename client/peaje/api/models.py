@@ -65,7 +65,7 @@ class SearchRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "not": {"required": ["values", "dataset"]},
+            "dependentSchemas": {"values": {"not": {"required": ["dataset"]}}},
             "examples": [
                 {"dataset": "range:100000", "targets": [66666, -5]},
                 {"values": [1, 3, 3, 7], "targets": [3, 4], "mode": "copy", "repeat": 10},

@@ -86,9 +86,3 @@ async def list_engines(engines: Engines):
             for name in EngineName
         ]
     )
-
-
-@router.get("/noop", tags=["service"])
-async def noop() -> dict[str, bool]:
-    """Does nothing: the front's own cost per request, to compare with a search."""
-    return {"ok": True}

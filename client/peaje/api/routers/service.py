@@ -39,3 +39,9 @@ async def readyz(request: Request, engines: Annotated[EngineSet, Depends(engine_
 async def metrics(registry: Annotated[ApiMetrics, Depends(api_metrics)]) -> Response:
     """Prometheus text format: requests, errors and latency per engine and route."""
     return Response(generate_latest(registry.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+@router.get("/v1/noop")
+async def noop() -> dict[str, bool]:
+    """Does nothing: the front's own cost per request, to compare with a search."""
+    return {"ok": True}
