@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from peaje.load import runner
+from peaje.load.targets import LoadTargets, free_port
 
 
 def run(tmp_path: Path, *args: str) -> dict:
@@ -54,3 +55,24 @@ def test_master_and_two_workers(tmp_path):
     )  # fmt: skip
     check(summary, ("http-native", "grpc-direct"))
     assert summary["generator"]["processes"] >= 3  # the master and both workers were watched
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.usefixtures("server_binary")
+def test_a_failing_path_fails_the_run(tmp_path):
+    # The API is real and ready; the gRPC users aim at a port nobody listens on.
+    with LoadTargets() as targets:
+        code = runner.main(
+            ["--results", str(tmp_path), "--host", targets.host, "--grpc-target",
+             f"127.0.0.1:{free_port()}", "--paths", "grpc-direct,http-native",
+             "--duration", "3s", "--users", "2", "--timeout", "1"]
+        )  # fmt: skip
+    (outdir,) = tmp_path.glob("load-*")
+    summary = json.loads((outdir / "summary.json").read_text())
+    assert code == 1
+    assert not summary["ok"]
+    rows = {row["path"]: row for row in summary["paths"]}
+    assert rows["grpc-direct"]["errors"] == rows["grpc-direct"]["requests"] > 0
+    assert rows["http-native"]["errors"] == 0 and rows["http-native"]["requests"] > 0
+    assert any("failed" in problem for problem in summary["problems"])
+    assert summary["histogram_count"] == summary["locust"]["requests"]
