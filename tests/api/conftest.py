@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import httpx
 import pytest
 from fixtures.grpc_server import grpc_server  # noqa: F401
-from fixtures.http_engine import ApiProcess, api_url  # noqa: F401
-
-
-def closed_port() -> int:
-    """A 127.0.0.1 port nobody listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from fixtures.http_engine import ApiProcess, api_url, closed_port  # noqa: F401
 
 
 @pytest.fixture(scope="session")

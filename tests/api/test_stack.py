@@ -9,8 +9,8 @@ import sys
 import time
 
 import httpx
-from conftest import closed_port
 from fixtures.grpc_server import SERVER_BIN
+from fixtures.http_engine import closed_port
 from peaje.engine import ENGINES
 
 
