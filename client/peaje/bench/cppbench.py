@@ -17,13 +17,21 @@ CORE_BENCH_BIN = Path(
 )
 
 
-def run(out_json: Path, min_time: str) -> dict | None:
+# The same benchmark with the core at -O0, as the seed talk built it (tests/bench/CMakeLists.txt).
+CORE_BENCH_O0_BIN = CORE_BENCH_BIN.with_name("peaje_core_bench_O0")
+TALK_FILTER = "BM_SearchRepeat/100000/|BM_CopyAndValidate/100000$"
+
+
+def run(
+    out_json: Path, min_time: str, binary: Path = CORE_BENCH_BIN, only: str = ""
+) -> dict | None:
     """Runs the benchmark into `out_json`; None when the binary has not been built."""
-    if not CORE_BENCH_BIN.is_file():
+    if not binary.is_file():
         return None
     subprocess.run(
         [
-            str(CORE_BENCH_BIN),
+            str(binary),
+            f"--benchmark_filter={only or '.'}",
             f"--benchmark_min_time={min_time}",
             f"--benchmark_out={out_json}",
             "--benchmark_out_format=json",

@@ -44,7 +44,8 @@ def time_vs_repeat(results: dict, outdir: Path) -> str:
         if label in fits:  # the fitted model, dashed, over the same range
             fit = model.Fit(**{k: v for k, v in fits[label].items() if k != "per_search_ns"})
             path, _, via = label.partition(" (")
-            grid = [10 ** (i / 8) for i in range(0, int(8 * math.log10(max(xs))) + 1)]
+            top = int(8 * math.log10(max(xs))) + 1
+            grid = sorted({round(10 ** (i / 8)) for i in range(top)} | {max(xs)})
             ax.plot(
                 grid,
                 [
@@ -100,10 +101,11 @@ def breakdown(results: dict, outdir: Path) -> str:
     """Stacked share of one call's time per path (crossing, conversion, core), total labelled."""
     rows = results["breakdown"]
     repeats = sorted({r["repeat"] for r in rows})
+    per_panel = max(len([r for r in rows if r["repeat"] == k]) for k in repeats)
     fig, axes = plt.subplots(
-        1, len(repeats), figsize=(11, 0.5 + 0.45 * len(rows) / 2), squeeze=False
+        len(repeats), 1, figsize=(9, 1.4 + 0.42 * per_panel * len(repeats)), squeeze=False
     )
-    for ax, repeat in zip(axes[0], repeats, strict=True):
+    for ax, repeat in zip(axes[:, 0], repeats, strict=True):
         subset = [r for r in rows if r["repeat"] == repeat]
         for y, row in enumerate(subset):
             left = 0.0
@@ -111,26 +113,29 @@ def breakdown(results: dict, outdir: Path) -> str:
                 share = ns / row["total_ns"] if row["total_ns"] else 0
                 colour = PART_COLOURS[part.split()[0]]
                 ax.barh(
-                    y, share, left=left, color=colour, edgecolor="white", label=part.split(" (")[0]
+                    y,
+                    share,
+                    left=left,
+                    color=colour,
+                    edgecolor="white",
+                    height=0.7,
+                    label=part.split(" (")[0],
                 )
                 left += share
             ax.text(1.01, y, _ns(row["total_ns"]), va="center", fontsize=8)
         ax.set_yticks(range(len(subset)), [r["label"] for r in subset], fontsize=8)
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
-        ax.set_xlabel("share of the call's time")
         ax.set_title(f"repeat = {repeat:,}", fontsize=9)
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    unique = dict(zip(labels, handles, strict=True))
-    fig.legend(
-        unique.values(),
-        unique.keys(),
-        loc="lower center",
-        ncol=4,
-        fontsize=8,
-        bbox_to_anchor=(0.5, -0.08),
-    )
-    fig.suptitle("Where one call's time goes (total at the right of each bar)", fontsize=10)
+    axes[-1, 0].set_xlabel("share of the call's time (total at the right of each bar)")
+    handles, labels = [], []
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, loc="upper center", ncol=4, fontsize=8, bbox_to_anchor=(0.5, 1.0))
+    fig.suptitle("Where one call's time goes", fontsize=10, y=1.04)
     fig.tight_layout()
     return _save(fig, outdir, "breakdown")
 

@@ -138,7 +138,7 @@ def measure_server_ns(profile: Profile, targets: dict[str, str], calls: int = 30
             ("grpc-resident", spec, "resident"),
             ("grpc-inline", list(dataset(spec)), "copy"),
         ):
-            for repeat in (1, 1000):
+            for repeat in [k for k in profile.repeats if k <= 1000]:
                 client, server = [], []
                 engine.search_timed(values, target, mode=mode, repeat=repeat)
                 for _ in range(calls if path == "grpc-resident" else max(5, calls // 5)):
@@ -307,7 +307,9 @@ def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[d
     noop_grpc = measured.get(Case("noop", "grpc", transport="tcp"))
     server = {(r["path"], r["repeat"]): r for r in server_ns}
     out = []
-    for repeat in (1, 1000):
+    measured_repeats = {c.repeat for c in measured if c.kind == "search" and c.size == size}
+    second = max((k for k in measured_repeats if 1 < k <= 1000), default=None)
+    for repeat in (1, second) if second else (1,):
         for label in labels:
             total = measured.get(case_of(label, repeat))
             if total is None:
@@ -322,7 +324,9 @@ def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[d
                 parts = {
                     "crossing (no-op call)": crossing,
                     "core (C++ floor)": core,
-                    "conversion (args, copy, results)": max(0.0, total_ns - crossing - core),
+                    "conversion (engine wrapper, args, copy, results)": max(
+                        0.0, total_ns - crossing - core
+                    ),
                 }
             else:
                 crossing = (noop_grpc or 0) * 1e9
@@ -331,7 +335,7 @@ def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[d
                 parts = {
                     "crossing (no-op RPC)": crossing,
                     "core (server_ns)": core,
-                    "conversion (serialize, validate, results)": max(
+                    "conversion (engine wrapper, serialize, validate, results)": max(
                         0.0, total_ns - crossing - core
                     ),
                 }
@@ -408,6 +412,12 @@ def main(argv: list[str] | None = None) -> int:
         cpp_raw = cppbench.run(outdir / "raw" / "core_bench.json", profile.cpp_min_time)
         if cpp_raw is None:
             notes.append(f"C++ floor skipped: {cppbench.CORE_BENCH_BIN} is missing")
+        cpp_o0_raw = cppbench.run(
+            outdir / "raw" / "core_bench_O0.json",
+            profile.cpp_min_time,
+            cppbench.CORE_BENCH_O0_BIN,
+            cppbench.TALK_FILTER,
+        )
         log("cold starts, server_ns ...")
         coldstart = run_coldstart(profile, targets)
         server_ns = measure_server_ns(profile, targets)
@@ -435,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         "manifest": run_manifest,
         "cases": rows,
         "cpp_floor": cpp,
+        "cpp_floor_O0": cppbench.per_item_ns(cpp_o0_raw) if cpp_o0_raw else None,
         "coldstart": coldstart,
         "memory": memory,
         "server_ns": server_ns,
