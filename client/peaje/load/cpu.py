@@ -1,6 +1,6 @@
 """CPU of each side of a load run, sampled once a second with psutil: the load generator's
-processes (to tell whether it, not the target, was the bottleneck), the API, peaje-server and
-the machine as a whole (a shared box can be saturated by others).
+processes (to tell whether it, not the target, was the bottleneck), the API, peaje-server, the
+machine as a whole, and "others": what the rest of a shared machine took meanwhile.
 
 Percentages are of one core, as ``top`` shows them: 100 is one core busy, 200 two.
 """
@@ -65,12 +65,15 @@ class CpuWatch:
     def _run(self) -> None:
         psutil.cpu_percent(None)
         while not self._stop.wait(INTERVAL_S):
-            self.samples["machine"].append(psutil.cpu_percent(None) * psutil.cpu_count())
+            machine = psutil.cpu_percent(None) * psutil.cpu_count()
+            self.samples["machine"].append(machine)
+            ours = 0.0
             for role, pid in self.roles.items():
                 percents = [self._percent(process.pid) for process in process_tree(pid)]
                 percents = [p for p in percents if p is not None]
                 if percents:
                     self.samples[role].append(sum(percents))
+                    ours += sum(percents)
             generator_total = 0.0
             for root in self.generator():
                 for process in process_tree(root):
@@ -79,6 +82,8 @@ class CpuWatch:
                         self.generator_samples[process.pid].append(percent)
                         generator_total += percent
             self.samples["generator"].append(generator_total)
+            # What the rest of the machine took: on a shared box, the cores we did not get.
+            self.samples["others"].append(max(0.0, machine - ours - generator_total))
 
     def start(self) -> CpuWatch:
         self._thread.start()

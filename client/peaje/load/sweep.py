@@ -50,7 +50,7 @@ def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
         "errors": r["errors"],
         "cpu_percent": {
             role: cpu[role]["mean"]
-            for role in ("api", "server", "generator", "machine")
+            for role in ("api", "server", "generator", "others", "machine")
             if isinstance(cpu.get(role), dict) and cpu[role]
         },
         "generator_bound": summary["generator"]["bound"],
@@ -70,7 +70,8 @@ def limit_of(p: dict, cores: int) -> str:
     if cpu.get("api", 0) >= BUSY_CORE:
         return "API process: one core (event loop + GIL)"
     if cpu.get("machine", 0) >= BUSY_CORE * cores:
-        return f"all {cores} cores busy (machine shared with other work); {detail}"
+        others = cpu.get("others", 0)
+        return f"all {cores} cores busy, {others}% of a core by other work; {detail}"
     return f"latency-bound, no core saturated; {detail}"
 
 
@@ -99,18 +100,20 @@ def markdown(sweep: dict) -> str:
         f"# peaje concurrency sweep, {sweep['created']}",
         "",
         f"Workload `{sweep['workload']}`, {sweep['duration_s']}s per point, "
-        f"{sweep['cores']} cores. CPU in % of one core (mean over the run).",
+        f"{sweep['cores']} cores. CPU in % of one core (mean over the run); `others` is what "
+        "the rest of the machine took meanwhile.",
         "",
         "| path | users | req/s | p50 µs | p99 µs "
-        "| API CPU | server CPU | Locust CPU | machine | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| API CPU | server CPU | Locust CPU | others | machine | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in sweep["points"]:
         cpu = p["cpu_percent"]
         lines.append(
             f"| {p['path']} | {p['users']} | {p['rps']:,.0f} | {p['p50_us'] or 0:,} | "
             f"{p['p99_us'] or 0:,} | {cpu.get('api', '-')} | {cpu.get('server', '-')} | "
-            f"{cpu.get('generator', '-')} | {cpu.get('machine', '-')} | {p['errors']} |"
+            f"{cpu.get('generator', '-')} | {cpu.get('others', '-')} | {cpu.get('machine', '-')} "
+            f"| {p['errors']} |"
         )
     lines += ["", "| path | saturates at (users) | peak req/s | limited by |", "|---|---|---|---|"]
     for path in sweep["paths"]:
