@@ -348,8 +348,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"unknown path(s) {unknown}; choose from {', '.join(PATH_CLASSES)}")
     if args.processes and args.workers:
         parser.error("give --processes or --workers, not both")
-    if args.users < 1 or args.duration < 1:
-        parser.error("--users and --duration must be at least 1")
+    if args.users < len(args.paths) or args.duration < 1:
+        parser.error("--users must be at least the number of paths, --duration at least 1s")
     return args
 
 
