@@ -78,6 +78,18 @@ def test_malformed_body_is_422_not_500(api, body):
     assert_problem(post(api, "/v1/native/search", body), 422, "invalid-argument")
 
 
+def test_deeply_nested_body_is_422_not_500(api):
+    body = b'{"targets": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert_problem(post(api, "/v1/native/search", body), 422, "invalid-argument")
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_body_that_is_not_declared_json_is_422_saying_so(api, content_type):
+    headers = {"content-type": content_type} if content_type else {}
+    response = api.post("/v1/native/search", content=b'{"targets": [1]}', headers=headers)
+    assert "application/json" in assert_problem(response, 422, "invalid-argument")["detail"]
+
+
 # ---- lone surrogate escapes in JSON (the documented decision) ---------------------------------
 
 SURROGATE_BODY = b'{"entries": [["k", "a\\ud800"]], "errors": "%s"}'

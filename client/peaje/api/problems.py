@@ -153,6 +153,8 @@ def validation_message(error: dict[str, Any]) -> str:
         return f"{place}: required"
     if kind == "extra_forbidden":
         return f"{place}: unknown member"
+    if kind in ("model_attributes_type", "dict_type") and place == "body":
+        return "the body must be a JSON object, sent as Content-Type: application/json"
     if kind == "json_invalid":
         return f"the body is not valid JSON: {error.get('ctx', {}).get('error', '')}"
     return f"{place}: {error.get('msg', 'invalid')}"
@@ -170,7 +172,8 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
 async def on_http_exception(request: Request, exc: HTTPException) -> ProblemResponse:
     status, headers = exc.status_code, dict(exc.headers or {})
     if status == 400:  # FastAPI's "error parsing the body" (not UTF-8, not JSON)
-        return problem("invalid-argument", 422, "the body is not valid UTF-8 JSON", request)
+        detail = "the body is not JSON this API can read (invalid UTF-8, or nested too deeply)"
+        return problem("invalid-argument", 422, detail, request)
     names = {404: "not-found", 405: "method-not-allowed", 413: "too-large"}
     if status in names:
         return problem(names[status], status, str(exc.detail), request, headers=headers)
