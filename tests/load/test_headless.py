@@ -6,6 +6,7 @@ and the µs histograms count exactly what Locust counted, locally and with 2 wor
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -21,6 +22,10 @@ def run(tmp_path: Path, *args: str) -> dict:
     assert code == 0, summary["problems"]
     for name in ("locust.html", "locust_stats.csv", "latency.json", "summary.md"):
         assert (outdir / name).stat().st_size > 0, name
+    # Locust's own CSV counts the same requests as the µs histograms.
+    with open(outdir / "locust_stats.csv") as stats:
+        (total,) = [row for row in csv.DictReader(stats) if row["Name"] == "Aggregated"]
+    assert int(total["Request Count"]) == summary["histogram_count"]
     return summary
 
 

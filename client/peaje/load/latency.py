@@ -101,8 +101,9 @@ def attach(environment: Any, recorder: LatencyRecorder, output: Path | None) -> 
 
     @events.request.add_listener
     def on_request(request_type, name, response_time, context=None, exception=None, **_):
-        path = (context or {}).get("path") or request_type
-        recorder.record(path, name, response_time, exception is not None)
+        context = context or {}
+        path = context.get("path") or request_type
+        recorder.record(path, context.get("workload") or name, response_time, exception is not None)
 
     @events.report_to_master.add_listener
     def on_report_to_master(client_id, data, **_):
@@ -128,7 +129,17 @@ def attach(environment: Any, recorder: LatencyRecorder, output: Path | None) -> 
     @events.quitting.add_listener
     def on_quitting(environment, **_):
         # Headless runs quit the runner (collecting the workers' final reports) before this.
-        if output is None or isinstance(environment.runner, WorkerRunner):
+        if isinstance(environment.runner, WorkerRunner):
+            return
+        options = environment.parsed_options
+        if options is not None and getattr(options, "csv_prefix", None):
+            # Locust's CSV is a snapshot taken every CSV_STATS_INTERVAL_SEC and never at exit:
+            # wait for one more, so its counts include the last second and match ours.
+            import gevent
+            from locust.stats import CSV_STATS_INTERVAL_SEC
+
+            gevent.sleep(CSV_STATS_INTERVAL_SEC + 0.2)
+        if output is None:
             return
         distributed = isinstance(environment.runner, MasterRunner)
         write(output, recorder, window, locust_stats(environment), distributed=distributed)

@@ -5,6 +5,9 @@
     http-grpc     POST /v1/grpc/*    through the API, which calls peaje-server
     grpc-direct   peaje-server itself, no HTTP front: http-grpc minus this is the front's cost
 
+Request names carry the path ("http-native search resident t=1"): the three HTTP paths share
+the method POST, and Locust's own tables group by name and method only.
+
 Pick paths by class name (``locust -f ... NativeHttpUser GrpcUser``) and the profile by tag
 (``--tags mix`` or ``--tags sweep``, see workloads.py). ``peaje load`` drives this file.
 """
@@ -122,7 +125,8 @@ class HttpPeajeUser(FastHttpUser, PeajeUser):
             f"/v1/{self.engine}/{workload.route}",
             data=next_payload(self, workload.bodies),
             headers=JSON,
-            name=workload.name,
+            name=f"{self.path} {workload.name}",
+            context={"workload": workload.name},
         )
 
 
@@ -180,11 +184,11 @@ class GrpcUser(PeajeUser):
             length = response.ByteSize()
         self.environment.events.request.fire(
             request_type="grpc",
-            name=workload.name,
+            name=f"{self.path} {workload.name}",
             response_time=elapsed_ms,
             response_length=length,
             response=response,
-            context=self.context(),
+            context={**self.context(), "workload": workload.name},
             exception=exception,
             start_time=start_time,
             url=None,
