@@ -33,5 +33,9 @@ def test_small_requests_answer_while_a_big_python_search_runs(api_url):
         still_running = worker.is_alive()
     worker.join()
     assert big["response"].status_code == 200
-    assert still_running, f"the big search ended too soon ({big['seconds']:.2f}s) to tell"
-    assert max(latencies) < 0.25, latencies
+    print(f"big search {big['seconds']:.2f}s; small requests max {max(latencies) * 1e3:.1f} ms")
+    assert still_running, (
+        f"the small requests ended after the big search ({big['seconds']:.2f}s): they waited "
+        f"for it (max {max(latencies):.3f}s), so it held the event loop"
+    )
+    assert max(latencies) < 0.5, latencies  # a blocked loop would hold each for the whole search
