@@ -149,7 +149,7 @@ def locust_stats(environment: Any) -> dict[str, Any]:
     """Locust's own view of the run, to check the histograms against."""
     stats = environment.runner.stats
     per_name = {
-        f"{entry.method} {entry.name}": {
+        entry.name: {
             "requests": entry.num_requests,
             "failures": entry.num_failures,
             "p50_ms": entry.get_response_time_percentile(0.5),

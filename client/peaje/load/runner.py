@@ -193,8 +193,16 @@ def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> di
     seconds = (document.get("stop") or 0) - (document.get("start") or 0)
     by_path = recorder.by_path()
     paths = [{"path": p, **row(by_path[p], seconds)} for p in config.paths if p in by_path]
+    # Locust's own (ms-bucketed) median beside ours, to show what its rounding hides.
+    locust_names = document.get("locust", {}).get("per_name", {})
     requests = [
-        {"path": p, "name": n, **row(s, seconds)} for (p, n), s in sorted(recorder.series.items())
+        {
+            "path": p,
+            "name": n,
+            **row(s, seconds),
+            "locust_p50_ms": locust_names.get(f"{p} {n}", {}).get("p50_ms"),
+        }
+        for (p, n), s in sorted(recorder.series.items())
     ]
     for p in config.paths:
         if p not in by_path or by_path[p].count == 0:
@@ -253,12 +261,16 @@ def fmt_us(value) -> str:
 
 def table(rows: list[dict], key: str = "path") -> str:
     """A Markdown table of per-path (or per-request) rows."""
+    per_request = key != "path"
     head = [key, "req/s", "p50 µs", "p95 µs", "p99 µs", "p99.9 µs", "requests", "errors"]
+    head += ["Locust's p50 (ms)"] if per_request else []
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        label = r[key] if key == "path" else f"{r['path']}: {r['name']}"
+        label = f"{r['path']}: {r['name']}" if per_request else r[key]
         micros = [fmt_us(r[k]) for k in ("p50_us", "p95_us", "p99_us", "p99_9_us")]
         cells = [label, f"{r['rps']:,.1f}", *micros, f"{r['requests']:,}", str(r["errors"])]
+        if per_request:
+            cells.append(fmt_us(r.get("locust_p50_ms")))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
