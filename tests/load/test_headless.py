@@ -47,6 +47,13 @@ def check(summary: dict, paths: tuple[str, ...]) -> None:
 def test_every_path_in_one_process(tmp_path):
     summary = run(tmp_path, "--duration", "5s", "--users", "4")
     check(summary, tuple(runner.PATH_CLASSES))
+    # The breakdown each answer reports reached the summary: the API's Server-Timing, and
+    # peaje-server's server_ns (directly, and through the API for http-grpc).
+    rows = {row["path"]: row for row in summary["paths"]}
+    assert rows["http-native"]["engine_p50_us"] and rows["http-native"]["app_p50_us"]
+    assert rows["http-native"]["server_p50_us"] is None
+    assert rows["http-grpc"]["server_p50_us"] and rows["grpc-direct"]["server_p50_us"]
+    assert rows["grpc-direct"]["app_p50_us"] is None
     names = {row["name"] for row in summary["requests"]}
     assert {"search resident t=1", "search inline n=1000 t=10", "bytes-dict e=16"} <= names
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from peaje.load.latency import LatencyRecorder, read, write
+from peaje.load.latency import LatencyRecorder, read, reported_parts, write
 
 
 def test_encode_merge_round_trip_adds_counts_and_errors():
@@ -31,3 +31,26 @@ def test_samples_are_clamped_into_the_histogram_range(tmp_path):
     again, document = read(tmp_path / "latency.json")
     assert again.total_count == 2
     assert document["start"] == 1.0
+
+
+class FakeHttpAnswer:
+    headers = {"Server-Timing": ["engine;dur=0.250, server;dur=0.004", "app;dur=1.5"]}
+
+
+class FakeGrpcAnswer:
+    server_ns = 3_000
+
+
+def test_reported_parts_read_server_timing_and_server_ns():
+    assert reported_parts(FakeHttpAnswer()) == {"engine": 250.0, "server": 4.0, "app": 1500.0}
+    assert reported_parts(FakeGrpcAnswer()) == {"server": 3.0}
+    assert reported_parts(None) == {}
+
+
+def test_parts_travel_with_the_series():
+    worker, master = LatencyRecorder(), LatencyRecorder()
+    worker.record("http-grpc", "search", 2.0, failed=False)
+    worker.record_part("http-grpc", "server", 3.0)
+    master.merge(json.loads(json.dumps(worker.encode())))
+    assert master.total_count == 1
+    assert master.parts[("http-grpc", "server")].histogram.get_max_value() == 3

@@ -48,36 +48,53 @@ class Series:
 
 
 class LatencyRecorder:
-    """Histograms per (path, name). ``encode``/``merge`` carry them between processes."""
+    """Histograms per (path, name), plus the time breakdown each answer reports per (path, part):
+    "app", "engine" and "server" (see ``reported_parts``).
+    ``encode``/``merge`` carry both between processes."""
 
     def __init__(self) -> None:
         self.series: dict[tuple[str, str], Series] = {}
+        self.parts: dict[tuple[str, str], Series] = {}
 
-    def record(self, path: str, name: str, response_time_ms: float, failed: bool) -> None:
-        series = self.series.get((path, name))
+    @staticmethod
+    def _record(table: dict, key: tuple[str, str], micros: float, failed: bool = False) -> None:
+        series = table.get(key)
         if series is None:
-            series = self.series[(path, name)] = Series()
-        micros = min(max(round(response_time_ms * 1000.0), LOWEST_US), HIGHEST_US)
-        series.histogram.record_value(micros)
+            series = table[key] = Series()
+        series.histogram.record_value(min(max(round(micros), LOWEST_US), HIGHEST_US))
         series.errors += failed
 
+    def record(self, path: str, name: str, response_time_ms: float, failed: bool) -> None:
+        self._record(self.series, (path, name), response_time_ms * 1000.0, failed)
+
+    def record_part(self, path: str, part: str, micros: float) -> None:
+        self._record(self.parts, (path, part), micros)
+
     def encode(self) -> list[dict[str, Any]]:
-        return [
-            {"path": path, "name": name, "errors": s.errors, "hdr": s.histogram.encode().decode()}
-            for (path, name), s in self.series.items()
+        def item(path: str, name: str, s: Series, **extra) -> dict[str, Any]:
+            hdr = s.histogram.encode().decode()
+            return {"path": path, "name": name, "errors": s.errors, "hdr": hdr, **extra}
+
+        return [item(p, n, s) for (p, n), s in self.series.items()] + [
+            item(p, "", s, part=part) for (p, part), s in self.parts.items()
         ]
 
     def merge(self, encoded: Iterable[dict[str, Any]]) -> None:
         for item in encoded:
             other = Series(HdrHistogram.decode(item["hdr"].encode()), int(item["errors"]))
-            key = (item["path"], item["name"])
-            if key in self.series:
-                self.series[key].add(other)
+            table, key = (
+                (self.parts, (item["path"], item["part"]))
+                if item.get("part")
+                else (self.series, (item["path"], item["name"]))
+            )
+            if key in table:
+                table[key].add(other)
             else:
-                self.series[key] = other
+                table[key] = other
 
     def reset(self) -> None:
         self.series.clear()
+        self.parts.clear()
 
     def by_path(self) -> dict[str, Series]:
         """The series summed per path (all request names of one path together)."""
@@ -91,6 +108,30 @@ class LatencyRecorder:
         return sum(s.count for s in self.series.values())
 
 
+def reported_parts(response: Any) -> dict[str, float]:
+    """The time breakdown an answer reports, in µs: peaje-server's ``server_ns`` on a gRPC
+    response; the API's ``Server-Timing`` (ms): ``app`` (the whole request in the API process),
+    ``engine`` (crossing + work) and, for grpc, ``server`` (peaje-server's core)."""
+    server_ns = getattr(response, "server_ns", None)
+    if isinstance(server_ns, int):
+        return {"server": server_ns / 1000.0}
+    headers = getattr(response, "headers", None)
+    timing = headers.get("Server-Timing") if headers is not None else None
+    if isinstance(timing, list):  # one header per layer: the router's and the middleware's
+        timing = ",".join(timing)
+    parts = {}
+    for metric in (timing or "").split(","):
+        name, _, params = metric.strip().partition(";")
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key == "dur":
+                try:
+                    parts[name] = float(value) * 1000.0
+                except ValueError:
+                    pass
+    return parts
+
+
 def attach(environment: Any, recorder: LatencyRecorder, output: Path | None) -> None:
     """Wire ``recorder`` into a Locust environment: record on workers and local runners, ship
     with each worker report, merge on the master, and write ``output`` when Locust quits."""
@@ -100,10 +141,15 @@ def attach(environment: Any, recorder: LatencyRecorder, output: Path | None) -> 
     window: dict[str, float] = {}
 
     @events.request.add_listener
-    def on_request(request_type, name, response_time, context=None, exception=None, **_):
+    def on_request(
+        request_type, name, response_time, response=None, context=None, exception=None, **_
+    ):
         context = context or {}
         path = context.get("path") or request_type
         recorder.record(path, context.get("workload") or name, response_time, exception is not None)
+        if exception is None:
+            for part, micros in reported_parts(response).items():
+                recorder.record_part(path, part, micros)
 
     @events.report_to_master.add_listener
     def on_report_to_master(client_id, data, **_):

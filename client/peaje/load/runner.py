@@ -182,6 +182,20 @@ def row(series: latency.Series, seconds: float) -> dict:
     }
 
 
+def parts_p50(recorder: latency.LatencyRecorder, path: str) -> dict:
+    """Medians of the time each answer reports: in the API process (app), around the engine
+    call (engine) and in peaje-server's core (server). wall - app is the wire, the client and
+    the wait for the API's event loop; app - engine is the HTTP front's own work; engine -
+    server is gRPC's wire and stubs, seen from the API."""
+    result = {}
+    for part in ("app", "engine", "server"):
+        series = recorder.parts.get((path, part))
+        result[f"{part}_p50_us"] = (
+            int(series.histogram.get_value_at_percentile(50)) if series and series.count else None
+        )
+    return result
+
+
 def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> dict:
     problems = []
     latency_path = outdir / "latency.json"
@@ -192,7 +206,11 @@ def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> di
         recorder, document = latency.read(latency_path)
     seconds = (document.get("stop") or 0) - (document.get("start") or 0)
     by_path = recorder.by_path()
-    paths = [{"path": p, **row(by_path[p], seconds)} for p in config.paths if p in by_path]
+    paths = [
+        {"path": p, **row(by_path[p], seconds), **parts_p50(recorder, p)}
+        for p in config.paths
+        if p in by_path
+    ]
     # Locust's own (ms-bucketed) median beside ours, to show what its rounding hides.
     locust_names = document.get("locust", {}).get("per_name", {})
     requests = [
@@ -218,6 +236,10 @@ def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> di
         )
     if exit_code != 0:
         problems.append(f"Locust exited with {exit_code}")
+    log = outdir / "locust.log"
+    if log.exists() and "Uncaught exception" in (text := log.read_text(errors="replace")):
+        # Locust logs an exception in an event listener and carries on: a silent wrong number.
+        problems.append(f"{text.count('Uncaught exception')} uncaught exceptions (locust.log)")
     achieved = round(recorder.total_count / seconds, 1) if seconds > 0 else 0.0
     generator = {
         "processes": len(cpu.get("generator_processes", [])),
@@ -263,7 +285,7 @@ def table(rows: list[dict], key: str = "path") -> str:
     """A Markdown table of per-path (or per-request) rows."""
     per_request = key != "path"
     head = [key, "req/s", "p50 µs", "p95 µs", "p99 µs", "p99.9 µs", "requests", "errors"]
-    head += ["Locust's p50 (ms)"] if per_request else []
+    head += ["Locust's p50 (ms)"] if per_request else ["app p50", "engine p50", "server p50"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         label = f"{r['path']}: {r['name']}" if per_request else r[key]
@@ -271,6 +293,8 @@ def table(rows: list[dict], key: str = "path") -> str:
         cells = [label, f"{r['rps']:,.1f}", *micros, f"{r['requests']:,}", str(r["errors"])]
         if per_request:
             cells.append(fmt_us(r.get("locust_p50_ms")))
+        else:
+            cells += [fmt_us(r.get(f"{part}_p50_us")) for part in ("app", "engine", "server")]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -300,7 +324,11 @@ def markdown(summary: dict) -> str:
             f"# peaje load run, {summary['created']}",
             "",
             f"{c['users']} users, {c['duration_s']}s, profile `{c['profile']}`, "
-            f"window {summary['window_s']}s. Latencies from µs HDR histograms of every sample.",
+            f"window {summary['window_s']}s. Latencies from µs HDR histograms of every sample. "
+            "app, engine and server (µs) are medians of what each answer reports: time in the "
+            "API process, around the engine call, and in peaje-server's core (Server-Timing, "
+            "server_ns). p50 - app: the wire, the client, and the wait for the API's event "
+            "loop; app - engine: the HTTP front's own work.",
             "",
             table(summary["paths"]),
             "",
