@@ -48,6 +48,7 @@ def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
         "p99_9_us": r.get("p99_9_us"),
         "requests": r["requests"],
         "errors": r["errors"],
+        **{f"{part}_p50_us": r.get(f"{part}_p50_us") for part in ("app", "engine", "server")},
         "cpu_percent": {
             role: cpu[role]["mean"]
             for role in ("api", "server", "generator", "others", "machine")
@@ -95,23 +96,30 @@ def saturation(points: list[dict], cores: int) -> dict:
     return result
 
 
+def breakdown(p: dict) -> str:
+    parts = [p.get(f"{part}_p50_us") for part in ("app", "engine", "server")]
+    return " / ".join("-" if v is None else f"{v:,}" for v in parts)
+
+
 def markdown(sweep: dict) -> str:
     lines = [
         f"# peaje concurrency sweep, {sweep['created']}",
         "",
         f"Workload `{sweep['workload']}`, {sweep['duration_s']}s per point, "
         f"{sweep['cores']} cores. CPU in % of one core (mean over the run); `others` is what "
-        "the rest of the machine took meanwhile.",
+        "the rest of the machine took meanwhile. app / engine / server: medians of the time "
+        "each answer reports in the API process, around the engine call, and in peaje-server.",
         "",
-        "| path | users | req/s | p50 µs | p99 µs "
+        "| path | users | req/s | p50 µs | p99 µs | app / engine / server p50 µs "
         "| API CPU | server CPU | Locust CPU | others | machine | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in sweep["points"]:
         cpu = p["cpu_percent"]
         lines.append(
             f"| {p['path']} | {p['users']} | {p['rps']:,.0f} | {p['p50_us'] or 0:,} | "
-            f"{p['p99_us'] or 0:,} | {cpu.get('api', '-')} | {cpu.get('server', '-')} | "
+            f"{p['p99_us'] or 0:,} | {breakdown(p)} | {cpu.get('api', '-')} | "
+            f"{cpu.get('server', '-')} | "
             f"{cpu.get('generator', '-')} | {cpu.get('others', '-')} | {cpu.get('machine', '-')} "
             f"| {p['errors']} |"
         )
