@@ -55,12 +55,17 @@ test-cpp: build-cpp
 test-py: build
 	@$(PY) -m pytest -q tests
 
+CPP_SOURCES = $(shell git ls-files '*.cpp' '*.hpp')
+
 fmt: setup
-	@clang-format-14 -i $$(git ls-files '*.cpp' '*.hpp' '*.h') 2>/dev/null || true
+	@clang-format-14 -i $(CPP_SOURCES)
 	@$(PY) -m ruff format client tests scripts
 	@$(PY) -m ruff check --fix client tests scripts
 
 lint: setup
+	@clang-format-14 --dry-run --Werror $(CPP_SOURCES)
+	@cmake -S . -B $(BUILD) -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+	@clang-tidy-14 -p $(BUILD) --quiet $$(git ls-files 'core/src/*.cpp') 2>/dev/null
 	@$(PY) -m ruff check client tests scripts
 	@$(PY) -m ruff format --check client tests scripts
 

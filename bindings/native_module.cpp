@@ -156,8 +156,8 @@ std::vector<std::int64_t> copy_sorted_values(py::handle values) {
   for_each_int64(values, "values", [&](std::size_t i, std::int64_t v) {
     if (i > 0 && v < out.back()) {
       throw invalid_argument("values must be sorted ascending: " + where("values", i) + " = " +
-                             std::to_string(v) + " is less than " + where("values", i - 1) +
-                             " = " + std::to_string(out.back()));
+                             std::to_string(v) + " is less than " + where("values", i - 1) + " = " +
+                             std::to_string(out.back()));
     }
     out.push_back(v);
   });
@@ -219,13 +219,15 @@ py::list search_buffer(py::handle values, py::handle targets, py::handle repeat)
   const std::int64_t k = to_repeat(repeat);
   const std::vector<std::int64_t> native_targets = convert_targets(targets, k);
   if (!PyObject_CheckBuffer(values.ptr())) {
-    throw invalid_argument("buffer mode needs an int64 buffer (array('q'), numpy int64, "
-                           "memoryview), got " + type_name(values.ptr()));
+    throw invalid_argument(
+        "buffer mode needs an int64 buffer (array('q'), numpy int64, "
+        "memoryview), got " +
+        type_name(values.ptr()));
   }
   py::buffer_info info = py::reinterpret_borrow<py::buffer>(values).request();
   if (info.ndim != 1) {
-    throw invalid_argument("values buffer must be 1-dimensional, got " +
-                           std::to_string(info.ndim) + " dimensions");
+    throw invalid_argument("values buffer must be 1-dimensional, got " + std::to_string(info.ndim) +
+                           " dimensions");
   }
   if (!is_int64_format(info.format, info.itemsize)) {
     throw invalid_argument("values buffer must hold int64 (format 'q'), got format '" +
@@ -416,9 +418,11 @@ PYBIND11_MODULE(_native, m) {
         py::arg("repeat") = 1, "Zero-copy search over an int64 buffer; order is trusted.");
   m.def("to_bytes_dict", &to_bytes_dict, py::arg("mapping"), py::arg("errors") = "strict",
         "Encode str/bytes-like keys and values into a dict[bytes, bytes].");
-  m.def("check_sorted_values", [](py::handle values) { (void)copy_sorted_values(values); },
-        py::arg("values"), "Raise InvalidArgument unless values are ascending int64.");
-  m.def("noop", [] {}, "A call that does nothing: the bare cost of crossing into C++.");
+  m.def(
+      "check_sorted_values", [](py::handle values) { (void)copy_sorted_values(values); },
+      py::arg("values"), "Raise InvalidArgument unless values are ascending int64.");
+  m.def(
+      "noop", [] {}, "A call that does nothing: the bare cost of crossing into C++.");
 
   py::class_<peaje::SortedArray>(m, "SortedArray", py::buffer_protocol(),
                                  "An ascending int64 array owned by the native side.")

@@ -1,11 +1,12 @@
 // UTF-8 encoding under Python's error handlers, and dict-comprehension merge semantics.
+#include "peaje/bytes_dict.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "peaje/bytes_dict.hpp"
 #include "peaje/error.hpp"
 
 namespace {

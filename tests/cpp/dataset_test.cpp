@@ -1,9 +1,10 @@
 // Dataset specs: strict parsing, caps, and identical generation.
+#include "peaje/dataset.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
-#include "peaje/dataset.hpp"
 #include "peaje/error.hpp"
 #include "peaje/sorted_array.hpp"
 
@@ -29,9 +30,9 @@ TEST(DatasetSpec, ParsesRangeAndStep) {
 }
 
 TEST(DatasetSpec, RefusesMalformed) {
-  for (const char* bad : {"", "range", "range:", "range:-1", "range:+1", "range: 1", "range:1 ",
-                          "rng:1", "range:1:0", "range:1:", "range:1:2:3", "range:0x10",
-                          "range:3:4611686018427387904"}) {
+  for (const char* bad :
+       {"", "range", "range:", "range:-1", "range:+1", "range: 1", "range:1 ", "rng:1", "range:1:0",
+        "range:1:", "range:1:2:3", "range:0x10", "range:3:4611686018427387904"}) {
     EXPECT_EQ(kind_of(bad), peaje::ErrorKind::kInvalidArgument) << bad;
   }
 }

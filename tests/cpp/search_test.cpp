@@ -1,4 +1,6 @@
 // Core search: leftmost index, bounds, caps, and order validation.
+#include "peaje/search.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -7,7 +9,6 @@
 
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
-#include "peaje/search.hpp"
 #include "peaje/sorted_array.hpp"
 
 namespace {
