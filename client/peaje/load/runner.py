@@ -22,9 +22,11 @@ import argparse
 import csv
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -124,43 +126,59 @@ def read_progress(outdir: Path) -> str:
 
 
 def run_locust(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progress=print):
-    """Run Locust to completion (killing it if it overstays); returns (exit code, CPU summary)."""
+    """Run Locust to completion; returns (exit code, CPU summary, interrupted).
+
+    Locust runs in its own session, so a Ctrl-C reaches only this runner, which then asks
+    Locust to stop (SIGTERM: it still writes its CSV, HTML and our histograms) and waits for it.
+    Locust is killed if it overstays its run time by a minute.
+    """
     outdir.mkdir(parents=True, exist_ok=True)
     port = free_port() if (config.processes or config.workers) else 0
     common = locust_command(config, targets, outdir)
-    log = open(outdir / "locust.log", "ab")  # noqa: SIM115 - closed below
-    procs = [
-        subprocess.Popen(
-            [*common, *master_options(config, outdir, port)], stdout=log, stderr=log, cwd=outdir
-        )
-    ]
-    for _ in range(config.workers):
-        worker = [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
-        procs.append(subprocess.Popen(worker, stdout=log, stderr=log, cwd=outdir))
+    commands = [[*common, *master_options(config, outdir, port)]]
+    worker = [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
+    commands += [worker] * config.workers
+    procs: list[subprocess.Popen] = []
+    interrupted = False
     watch = CpuWatch(targets.pids, lambda: [p.pid for p in procs if p.poll() is None]).start()
-    deadline = time.monotonic() + config.duration_s + 60
-    started = time.monotonic()
-    next_report = started + 7  # Locust flushes its CSV every 5 s
-    try:
-        while procs[0].poll() is None:
-            if time.monotonic() > deadline:
-                progress("load: Locust overstayed its run time; killing it")
-                break
-            if time.monotonic() >= next_report:
-                elapsed = time.monotonic() - started
-                progress(f"load: {elapsed:4.0f}s/{config.duration_s}s  {read_progress(outdir)}")
-                next_report += 5
-            time.sleep(0.2)
-    finally:
-        for process in procs:  # workers quit with the master; make sure of it
-            try:
-                process.wait(10 if process is procs[0] else 5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        watch.stop()
-        log.close()
-    return procs[0].returncode, watch.summary()
+    with open(outdir / "locust.log", "ab") as log:
+        try:
+            for command in commands:
+                procs.append(
+                    subprocess.Popen(
+                        command, stdout=log, stderr=log, cwd=outdir, start_new_session=True
+                    )
+                )
+            deadline = time.monotonic() + config.duration_s + 60
+            started = time.monotonic()
+            next_report = started + 7  # Locust flushes its CSV every 5 s
+            while procs[0].poll() is None and time.monotonic() < deadline:
+                try:
+                    if time.monotonic() >= next_report and not interrupted:
+                        elapsed = time.monotonic() - started
+                        progress(
+                            f"load: {elapsed:4.0f}s/{config.duration_s}s  {read_progress(outdir)}"
+                        )
+                        next_report += 5
+                    time.sleep(0.2)
+                except KeyboardInterrupt:
+                    if interrupted:
+                        break  # a second Ctrl-C: stop waiting
+                    interrupted = True
+                    progress("load: interrupted; stopping Locust (it writes what it has)")
+                    procs[0].send_signal(signal.SIGTERM)
+                    deadline = min(deadline, time.monotonic() + 20)
+            if procs[0].poll() is None:
+                progress("load: Locust did not stop in time; killing it")
+        finally:
+            for process in procs:  # workers quit with the master; make sure of it
+                try:
+                    process.wait(10 if process is procs[0] else 5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+            watch.stop()
+    return procs[0].returncode, watch.summary(), interrupted
 
 
 # ---- the summary ----------------------------------------------------------------------------
@@ -196,8 +214,10 @@ def parts_p50(recorder: latency.LatencyRecorder, path: str) -> dict:
     return result
 
 
-def summarize(config: LoadConfig, outdir: Path, exit_code: int, cpu: dict) -> dict:
-    problems = []
+def summarize(
+    config: LoadConfig, outdir: Path, exit_code: int, cpu: dict, *, interrupted: bool = False
+) -> dict:
+    problems = ["interrupted before the end of the run"] if interrupted else []
     latency_path = outdir / "latency.json"
     if not latency_path.exists():
         recorder, document = latency.LatencyRecorder(), {"locust": {}, "start": 0, "stop": 0}
@@ -355,8 +375,8 @@ def results_dir(base: Path, kind: str) -> Path:
 
 def load_run(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progress=print) -> dict:
     """One Locust run against started targets -> its summary (also written to outdir)."""
-    exit_code, cpu = run_locust(config, targets, outdir, progress=progress)
-    summary = summarize(config, outdir, exit_code, cpu)
+    exit_code, cpu, interrupted = run_locust(config, targets, outdir, progress=progress)
+    summary = summarize(config, outdir, exit_code, cpu, interrupted=interrupted)
     write_summary(summary, outdir)
     return summary
 
@@ -393,8 +413,35 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+@contextmanager
+def interrupt_on_sigterm():
+    """SIGTERM (e.g. from a CI timeout) stops a run as Ctrl-C does: orderly, with results."""
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def was_interrupted(summary: dict) -> bool:
+    return any(p.startswith("interrupted") for p in summary["problems"])
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    with interrupt_on_sigterm():
+        try:
+            return run_main(args)
+        except KeyboardInterrupt:  # while the stack was starting or stopping
+            print("load: interrupted", file=sys.stderr)
+            return 130
+
+
+def run_main(args: argparse.Namespace) -> int:
     config = LoadConfig(
         duration_s=args.duration,
         users=args.users,
@@ -424,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
         failures = outdir / "locust_failures.csv"
         if failures.exists():
             print(failures.read_text()[:2000], file=sys.stderr)
-        return 1
+        return 130 if was_interrupted(summary) else 1
     return 0
 
 

@@ -22,7 +22,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from peaje.load.runner import REPO, LoadConfig, load_run, parse_duration, results_dir
+from peaje.load.runner import (
+    REPO,
+    LoadConfig,
+    interrupt_on_sigterm,
+    load_run,
+    parse_duration,
+    results_dir,
+    was_interrupted,
+)
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import SWEEP
 
@@ -168,6 +176,36 @@ def plot(sweep: dict, output: Path) -> None:
     plt.close(fig)
 
 
+def run_points(args: argparse.Namespace, outdir: Path, points: list[dict]) -> tuple[bool, int]:
+    """Every (path, users) point on one stack; stops early on Ctrl-C. (interrupted, cores)"""
+    cores = 0
+    with LoadTargets(args.host, args.grpc_target) as targets:
+        for path in args.paths:
+            for users in args.users:
+                run_dir = outdir / f"{path}-u{users}"
+                config = LoadConfig(
+                    duration_s=args.duration, users=users, paths=(path,), profile=args.profile,
+                    processes=args.processes,
+                    extra={"host": targets.host, "grpc_target": targets.grpc_target},
+                )  # fmt: skip
+                try:
+                    summary = load_run(config, targets, run_dir, progress=lambda _: None)
+                except KeyboardInterrupt:  # between two runs
+                    return True, cores
+                cores = summary["cpu_percent"].get("cores", cores)
+                if was_interrupted(summary):
+                    print("sweep: interrupted; writing the points measured so far")
+                    return True, cores
+                points.append(point(path, users, summary, run_dir))
+                p = points[-1]
+                print(
+                    f"sweep: {path:<12} {users:>3} users  {p['rps']:>8,.0f} req/s  "
+                    f"p50 {p['p50_us'] or 0:>7,} µs  p99 {p['p99_us'] or 0:>8,} µs  "
+                    f"cpu {p['cpu_percent']}" + ("" if p["ok"] else "  FAILED")
+                )
+    return False, cores
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="peaje-load-sweep",
@@ -185,26 +223,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     outdir = results_dir(args.results, "load-sweep")
-    points = []
-    cores = 0
-    with LoadTargets(args.host, args.grpc_target) as targets:
-        for path in args.paths:
-            for users in args.users:
-                run_dir = outdir / f"{path}-u{users}"
-                config = LoadConfig(
-                    duration_s=args.duration, users=users, paths=(path,), profile=args.profile,
-                    processes=args.processes,
-                    extra={"host": targets.host, "grpc_target": targets.grpc_target},
-                )  # fmt: skip
-                summary = load_run(config, targets, run_dir, progress=lambda _: None)
-                cores = summary["cpu_percent"].get("cores", cores)
-                points.append(point(path, users, summary, run_dir))
-                p = points[-1]
-                print(
-                    f"sweep: {path:<12} {users:>3} users  {p['rps']:>8,.0f} req/s  "
-                    f"p50 {p['p50_us'] or 0:>7,} µs  p99 {p['p99_us'] or 0:>8,} µs  "
-                    f"cpu {p['cpu_percent']}" + ("" if p["ok"] else "  FAILED")
-                )
+    points: list[dict] = []
+    with interrupt_on_sigterm():
+        interrupted, cores = run_points(args, outdir, points)
+    if not points:
+        return 130 if interrupted else 1
     sweep = {
         "schema": SWEEP_SCHEMA,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -226,8 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = [f"{p['path']} u={p['users']}" for p in points if not p["ok"]]
     if failed:
         print(f"sweep: FAILED points: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    return 130 if interrupted else 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -85,8 +85,12 @@ class LoadTargets:
             raise RuntimeError(f"{SERVER_BIN} is missing: run `make build` first")
         log_path = self.workdir / "server.log"
         with open(log_path, "ab") as log:
+            # Own session: a Ctrl-C meant for the runner must not kill the target mid-run.
             self.server = subprocess.Popen(
-                [str(SERVER_BIN), "--listen", "127.0.0.1:0"], stdout=log, stderr=log
+                [str(SERVER_BIN), "--listen", "127.0.0.1:0"],
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -108,7 +112,7 @@ class LoadTargets:
         self.api = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
              "--port", str(port), "--no-access-log", "--log-level", "warning"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
+            env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         log.close()
         deadline = time.monotonic() + timeout
