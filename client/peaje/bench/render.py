@@ -423,6 +423,26 @@ def build(results: dict) -> list[Section]:
             "concurrent users grow, per path."
         )
         s.image("concurrency", "concurrency sweep")
+        if sweep.get("workload"):
+            s.text(
+                f"Workload: {sweep['workload']}, {sweep.get('duration_s', '?')} s per point "
+                f"on {sweep.get('cores', '?')} cores."
+            )
+        saturation = sweep.get("saturation") or {}
+        if saturation:
+            s.table(
+                ["path", "peak req/s", "at users", "saturates at users", "limited by"],
+                [
+                    [
+                        path,
+                        f"{v.get('peak_rps', 0):.0f}",
+                        str(v.get("peak_users", "—")),
+                        str(v.get("saturates_at_users", "—")),
+                        str(v.get("limited_by", "—")),
+                    ]
+                    for path, v in saturation.items()
+                ],
+            )
         s.table(
             ["path", "users", "req/s", "p50", "p95", "errors"],
             [

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -387,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="show pyperf's output")
     args = parser.parse_args(argv)
     profile = PROFILES[args.profile]
+    # SIGTERM unwinds like Ctrl-C, so the servers this run started are always stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     outdir = args.out / f"{stamp}-{profile.name}"
