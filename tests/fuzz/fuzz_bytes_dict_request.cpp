@@ -28,8 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   grpc::ServerContext context;
   peaje::v1::ToBytesDictResponse response;
   const grpc::Status status = service.ToBytesDict(&context, &request, &response);
-  peaje::fuzz::require_mapped(
-      status, std::string_view(reinterpret_cast<const char*>(data), size));
+  peaje::fuzz::require_mapped(status, std::string_view(reinterpret_cast<const char*>(data), size));
   if (status.ok()) {
     std::unordered_map<std::string, std::string> last;
     for (const auto& entry : request.entries()) {

@@ -35,13 +35,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   grpc::ServerContext context;
   peaje::v1::SearchResponse response;
   const grpc::Status status = service.Search(&context, &request, &response);
-  peaje::fuzz::require_mapped(
-      status, std::string_view(reinterpret_cast<const char*>(data), size));
+  peaje::fuzz::require_mapped(status, std::string_view(reinterpret_cast<const char*>(data), size));
   if (status.ok()) {
     if (response.indices_size() != request.targets_size()) std::abort();
-    const auto n = static_cast<std::int64_t>(request.has_values()
-                                                  ? request.values().values_size()
-                                                  : datasets.get(request.dataset())->size());
+    const auto n =
+        static_cast<std::int64_t>(request.has_values() ? request.values().values_size()
+                                                       : datasets.get(request.dataset())->size());
     for (const std::int64_t index : response.indices()) {
       if (index < -1 || index >= n) std::abort();
     }
