@@ -59,20 +59,35 @@ def time_vs_repeat(results: dict, outdir: Path) -> str:
                 color=line.get_color(),
                 alpha=0.7,
             )
+    colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
+    python = [(r["repeat"], r["python"]) for r in headline if r.get("python")]
+    crossings = []
     for entry in results["break_even"]:
         k = entry.get("interpolated_repeat")
-        if not k:
+        if not k or not python:
             continue
-        python = [(r["repeat"], r["python"]) for r in headline if r.get("python")]
         t = _loglog_interp(python, k)
-        ax.plot([k], [t * 1e9], marker="X", markersize=11, color="crimson", zorder=5)
-        ax.annotate(
-            f"{entry['path']}\nbeats python\nat repeat≈{k:,.0f}",
-            (k, t * 1e9),
-            textcoords="offset points",
-            xytext=(8, -28),
-            fontsize=7,
-            color="crimson",
+        colour = colours.get(entry["path"], "crimson")
+        ax.plot(
+            [k],
+            [t * 1e9],
+            marker="X",
+            markersize=12,
+            color=colour,
+            markeredgecolor="black",
+            zorder=5,
+        )
+        crossings.append(f"{entry['path']}: repeat ≈ {k:,.0f}")
+    if crossings:
+        ax.text(
+            0.98,
+            0.02,
+            "crosses python (X)\n" + "\n".join(crossings),
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=7.5,
+            bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9},
         )
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -192,11 +207,13 @@ def concurrency(results: dict, outdir: Path) -> str | None:
     for path in sorted({p["path"] for p in sweep["points"]}):
         series = sorted((p for p in sweep["points"] if p["path"] == path), key=lambda p: p["users"])
         users = [p["users"] for p in series]
-        left.plot(users, [p["rps"] for p in series], marker="o", label=path)
+        (line,) = left.plot(users, [p["rps"] for p in series], marker="o", label=path)
+        colour = line.get_color()
         right.plot(
             users,
             [p.get("p50_us") or float("nan") for p in series],
             marker="o",
+            color=colour,
             label=f"{path} p50",
         )
         right.plot(
@@ -204,6 +221,7 @@ def concurrency(results: dict, outdir: Path) -> str | None:
             [p.get("p95_us") or float("nan") for p in series],
             marker=".",
             linestyle=":",
+            color=colour,
             label=f"{path} p95",
         )
     for ax in (left, right):

@@ -356,8 +356,9 @@ def build(results: dict) -> list[Section]:
     s.text(
         "Each call split into measured pieces: the crossing (a no-op call on the same path: "
         "pybind11, or an RPC over TCP), the core (the Google Benchmark floor for the "
-        "searches, or the server's own `server_ns`), and the rest — argument conversion, "
-        "copies, serialization, result lists."
+        "searches, in wall time as the rows are measured, or the server's own `server_ns`), "
+        "and the rest: the engine wrapper, argument conversion, copies, serialization, result "
+        "lists."
     )
     s.image("breakdown", "stacked time breakdown per path")
     rows = [

@@ -303,7 +303,7 @@ def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[d
     floor = None
     if cpp:
         key = f"BM_SearchRepeat/{size}/1000"
-        floor = cpp.get(key, {}).get("cpu_ns")
+        floor = cpp.get(key, {}).get("real_ns")  # wall time, as pyperf measures the rows
     noop_native = measured.get(Case("noop", "native"))
     noop_grpc = measured.get(Case("noop", "grpc", transport="tcp"))
     server = {(r["path"], r["repeat"]): r for r in server_ns}
