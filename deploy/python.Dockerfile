@@ -18,11 +18,15 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=igno
 WORKDIR /src
 COPY requirements.txt constraints.txt ./
 COPY deploy/python-requirements.txt deploy/
-# /opt/build: the build tools, pinned as the local path pins them. /opt/peaje: what ships.
-RUN python3 -m venv /opt/build \
- && /opt/build/bin/pip install -q -c constraints.txt pybind11 scikit-build-core grpcio-tools \
+# /opt/build: requirements.txt's "# build" section. /opt/peaje, what ships: its "# runtime"
+# section and the Locust tools. Every version is the one constraints.txt pins.
+RUN section() { awk -v want="# $1" '/^# /{s=$0; next} s==want && NF' requirements.txt; } \
+ && section build >/tmp/build.txt && section runtime >/tmp/runtime.txt \
+ && python3 -m venv /opt/build \
+ && /opt/build/bin/pip install -q -r /tmp/build.txt -c constraints.txt \
  && python3 -m venv /opt/peaje \
- && /opt/peaje/bin/pip install -q -r deploy/python-requirements.txt -c constraints.txt
+ && /opt/peaje/bin/pip install -q -r /tmp/runtime.txt -r deploy/python-requirements.txt \
+      -c constraints.txt
 COPY pyproject.toml CMakeLists.txt README.md ./
 COPY core/ core/
 COPY bindings/ bindings/

@@ -49,6 +49,13 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
     # without the usrmerge converter and the perl it pulls in (/usr is merged from the start).
     unwanted="usrmerge libfile-find-rule-perl libnumber-compare-perl libtext-glob-perl perl"
     unwanted+=" perl-modules-5.36 libperl5.36 libgdbm-compat4"
+    # As the official image does, apt keeps no downloaded .deb in a layer (debuerreotype's
+    # docker-clean), so `rm -rf /var/lib/apt/lists/*` is all a Dockerfile has to clean.
+    apt_clean='DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+Acquire::Languages "none";'
     tarball=$(mktemp --suffix=.tar)
     trap 'rm -f "$tarball"' EXIT
     $SUDO mmdebstrap --quiet --variant=minbase --include=usr-is-merged \
@@ -56,6 +63,7 @@ if ! docker image inspect debian:bookworm-slim >/dev/null 2>&1; then
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/locale/*' \
       --dpkgopt='path-exclude=/usr/share/info/*' \
       --customize-hook="chroot \"\$1\" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq $unwanted >/dev/null" \
+      --customize-hook="printf '%s\n' '$apt_clean' >\"\$1/etc/apt/apt.conf.d/docker-clean\"" \
       --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
       bookworm "$tarball"
     docker import --change 'CMD ["bash"]' \
