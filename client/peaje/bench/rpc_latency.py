@@ -39,7 +39,7 @@ def percentile(samples: list[int], q: float) -> float:
 def latency_rows(target: str, calls: int, warmup: int) -> list[tuple[str, list[int], list[int]]]:
     """(operation, client ns per call, server_ns per call) for each operation.
 
-    Operations take turns in blocks (10 rounds), so load from elsewhere on the machine hits
+    Operations take turns in blocks (50 rounds), so load from elsewhere on the machine hits
     every row alike; the 100k-values call, 50x heavier, gets a tenth of the calls.
     """
     engine = GrpcEngine(target, timeout=10.0)
@@ -59,7 +59,7 @@ def latency_rows(target: str, calls: int, warmup: int) -> list[tuple[str, list[i
     ]
     client: dict[str, list[int]] = {name: [] for name, _, _ in operations}
     server: dict[str, list[int]] = {name: [] for name, _, _ in operations}
-    rounds = 10
+    rounds = 50
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
