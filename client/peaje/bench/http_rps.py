@@ -176,6 +176,25 @@ def breakdown(url: str, n_targets: int, samples: int) -> dict:
     }
 
 
+def serial_costs(url: str, samples: int) -> dict[str, dict[str, float]]:
+    """One request at a time (no queueing): medians (ms) of round trip, app and engine."""
+    out = {}
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for name, method, path, body in LOADS:
+            rows = []
+            for i in range(samples + 5):
+                start = time.perf_counter()
+                response = client.request(method, path, json=body)
+                rtt_ms = (time.perf_counter() - start) * 1e3
+                data, timing = response.json(), server_timing(response)
+                if i >= 5:
+                    engine_ms = data.get("engine_ns", 0) / 1e6
+                    rows.append((rtt_ms, timing["app"], engine_ms))
+            rtt, app, engine = (statistics.median(column) for column in zip(*rows, strict=True))
+            out[name] = {"round_trip_ms": rtt, "app_ms": app, "engine_ms": engine}
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="peaje-http-rps",
@@ -214,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
             f"native search / no-op: {native / noop:.2f} "
             f"(per request: {1e6 / native - 1e6 / noop:.0f} us more than the no-op)"
         )
+        results["serial"] = serial_costs(url, args.samples)
+        print("\none request at a time, medians in ms (front = app - engine):")
+        for name, row in results["serial"].items():
+            print(
+                f"  {name:<36} round trip {row['round_trip_ms']:.3f}  app {row['app_ms']:.3f}  "
+                f"engine {row['engine_ms']:.3f}  front {row['app_ms'] - row['engine_ms']:.3f}"
+            )
         print("\none grpc search through the API, medians in ms:")
         print(
             f"{'targets':>8} {'round trip':>11} {'app':>8} {'engine':>8} {'server':>8} "
