@@ -31,6 +31,7 @@ BYTES_DICT_PATHS = ("python", "native", "grpc")
 # Paths whose every call converts the whole list: the model's n_copied is their size.
 COPYING_PATHS = frozenset({"native-copy", "grpc-inline"})
 TRANSPORTS = ("tcp", "unix")
+GRPC_TIMEOUT_S = 60.0
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,10 @@ class Engines:
             if name == "grpc":
                 if transport not in self.grpc_targets:
                     raise LookupError(f"no gRPC server for transport {transport!r}")
-                self._engines[key] = peaje.engine("grpc", target=self.grpc_targets[transport])
+                # A generous deadline: a loaded machine must slow the rows, not fail them.
+                self._engines[key] = peaje.engine(
+                    "grpc", target=self.grpc_targets[transport], timeout=GRPC_TIMEOUT_S
+                )
             else:
                 self._engines[key] = peaje.engine(name)
         return self._engines[key]

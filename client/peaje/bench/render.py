@@ -497,7 +497,8 @@ def build(results: dict) -> list[Section]:
     s = Section(SECTIONS[14])
     s.text(
         "- [results.json](results.json): every number in this report\n"
-        "- [raw/pyperf.json](raw/pyperf.json): the pyperf suite (`python -m pyperf show` / "
+        "- [raw/pyperf.json](raw/pyperf.json): the pyperf suite, its log in raw/pyperf.log "
+        "(`python -m pyperf show` / "
         "`compare_to` read it)\n"
         "- [raw/core_bench.json](raw/core_bench.json): Google Benchmark output\n"
         "- [manifest.json](manifest.json): the run manifest\n"

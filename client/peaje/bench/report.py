@@ -39,6 +39,7 @@ def log(message: str) -> None:
 
 
 def run_matrix(profile: Profile, targets: dict[str, str], out: Path, verbose: bool) -> None:
+    """pyperf's own output goes to raw/pyperf.log (and the terminal with --verbose)."""
     command = [
         sys.executable,
         "-m",
@@ -49,11 +50,26 @@ def run_matrix(profile: Profile, targets: dict[str, str], out: Path, verbose: bo
         "-o",
         str(out),
     ]
-    if not verbose:
-        command.append("--quiet")
     for transport, target in targets.items():
         command += ["--grpc-target", f"{transport}={target}"]
-    subprocess.run(command, check=True, stdout=None if verbose else subprocess.DEVNULL)
+    log_path = out.with_suffix(".log")
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            for line in process.stdout:
+                log_file.write(line)
+                if verbose:
+                    print(line, end="", file=sys.stderr)
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            process.wait()
+    if process.returncode != 0:
+        tail = "".join(log_path.read_text().splitlines(keepends=True)[-30:])
+        raise RuntimeError(f"the pyperf matrix failed (log: {log_path}):\n{tail}")
 
 
 def load_matrix(path: Path) -> list[dict]:
