@@ -1,0 +1,52 @@
+"""The cost model on synthetic measurements: it recovers known constants, keeps costs
+non-negative, and its break-even arithmetic matches the definition."""
+
+from __future__ import annotations
+
+import pytest
+from peaje.bench import model
+from peaje.bench.paths import Case
+
+SIZES = (1_000, 100_000, 1_000_000)
+REPEATS = (1, 10, 100, 1000, 10000)
+
+
+def synthetic(path: str, fixed: float, per_element: float, per_probe: float) -> dict:
+    truth = model.Fit(path, fixed, per_element, per_probe, 0, 0.0)
+    cases = [Case("search", path, n, k) for n in SIZES for k in REPEATS]
+    cases += [Case("batch", path, 100_000, 1, b) for b in (10, 1000)]
+    return {c: truth.predict_ns(c) / 1e9 for c in cases}
+
+
+def test_fit_recovers_known_constants() -> None:
+    measured = synthetic("native-copy", 500.0, 4.0, 1.2)
+    fit = model.fit_all(measured)["native-copy"]
+    assert fit.fixed_ns == pytest.approx(500.0, rel=1e-6)
+    assert fit.per_element_ns == pytest.approx(4.0, rel=1e-6)
+    assert fit.per_probe_ns == pytest.approx(1.2, rel=1e-6)
+    assert fit.max_rel_error < 1e-9
+
+
+def test_costs_never_fit_below_zero() -> None:
+    measured = synthetic("python", 400.0, 0.0, 170.0)
+    # Noise that would pull an unconstrained fixed cost below zero.
+    noisy = {c: t * (0.7 if c.searches == 1 else 1.0) for c, t in measured.items()}
+    fit = model.fit_all(noisy)["python"]
+    assert fit.fixed_ns >= 0 and fit.per_element_ns >= 0 and fit.per_probe_ns >= 0
+
+
+def test_repeat_break_even_is_where_the_lines_meet() -> None:
+    fits = model.fit_all(
+        {**synthetic("python", 300.0, 100.0, 170.0), **synthetic("native-copy", 300.0, 4.0, 1.0)}
+    )
+    k = model.repeat_break_even(fits, "native-copy", 100_000).value
+    python = fits["python"].predict_ns(Case("search", "python", 100_000, round(k)))
+    copy = fits["native-copy"].predict_ns(Case("search", "native-copy", 100_000, round(k)))
+    assert copy == pytest.approx(python, rel=0.01)
+    assert model.repeat_break_even(fits, "python", 100_000).value is None
+
+
+def test_measured_crossover_needs_every_larger_repeat_to_win() -> None:
+    rows = {1: (1.0, 5.0), 10: (2.0, 1.0), 100: (3.0, 4.0), 1000: (10.0, 2.0)}
+    assert model.measured_crossover(rows) == 1000
+    assert model.interpolated_crossover({1: (1.0, 10.0), 100: (100.0, 10.0)}) == pytest.approx(10)
