@@ -205,12 +205,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--samples", type=int, default=200, help="breakdown samples per size")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "wrk", "httpx"),
+        default="auto",
+        help="load generator (auto: wrk when on PATH)",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
         url = args.url or start_stack(stack)
-        use_wrk = shutil.which("wrk") is not None
+        use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         results: dict = {"url": url, "load": {}, "breakdown": []}
         for name, method, path, body in LOADS:
             httpx.request(method, url + path, json=body).raise_for_status()  # warm (dataset)

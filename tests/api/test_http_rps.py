@@ -1,0 +1,27 @@
+"""The front-cost benchmark (peaje.bench.http_rps) runs end to end, briefly, with each client."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from peaje.bench import http_rps
+
+CLIENTS = ["httpx", pytest.param("wrk", marks=pytest.mark.skipif(
+    shutil.which("wrk") is None, reason="no wrk (apt-get install wrk)"))]  # fmt: skip
+
+
+@pytest.mark.parametrize("client", CLIENTS)
+def test_http_rps_measures_every_endpoint_and_the_breakdown(api_url, tmp_path, client):
+    out = tmp_path / "rps.json"
+    argv = ["--url", api_url, "--duration", "1", "--connections", "4", "--samples", "5",
+            "--client", client, "--json", str(out)]  # fmt: skip
+    assert http_rps.main(argv) == 0
+    results = json.loads(out.read_text())
+    assert set(results["load"]) == {name for name, *_ in http_rps.LOADS}
+    for row in results["load"].values():
+        assert row["rps"] > 0 and row["non_2xx"] == 0 and row["client"] == client
+    assert [row["targets"] for row in results["breakdown"]] == [1, 10_000]
+    for row in results["breakdown"]:
+        assert 0 < row["server_ms"] < row["engine_ms"] < row["app_ms"] < row["round_trip_ms"]
