@@ -29,7 +29,7 @@ from fixtures.toxiproxy import Toxiproxy, free_port
 from steady_load import REPORTS, SteadyLoad
 
 DEADLINE = 1.0  # the API's gRPC deadline (PEAJE_GRPC_TIMEOUT)
-BOUND = DEADLINE + 1.5  # every answer within this, on a busy 2-core machine
+BOUND = DEADLINE + 2.0  # every answer within this, on a busy 2-core machine
 FAULT_SECONDS = 3.0
 RESULTS = Path(__file__).resolve().parents[2] / "build" / "reliability"
 
