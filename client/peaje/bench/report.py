@@ -380,8 +380,13 @@ def latest_sweep(results_root: Path) -> dict | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
+    parser = argparse.ArgumentParser(prog="peaje report", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="quick",
+        help="tiny (tests), quick (make demo, default) or full",
+    )
     parser.add_argument(
         "--full",
         action="store_const",
