@@ -13,6 +13,8 @@ ATHERIS := $(PY) tests/fuzz/atheris_native.py -artifact_prefix=build/atheris- bu
   tests/fuzz/corpus/atheris_native
 
 EXTRA_TESTS += test-fuzz-python
+# make test-sanitize also sends the hostile-input catalogue to the ASan+UBSan server.
+SANITIZE_PYTEST_ARGS += tests/security/test_hostile_input.py
 
 .PHONY: test-faults soak overload test-fuzz-python fuzz-python
 
