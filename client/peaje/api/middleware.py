@@ -77,9 +77,14 @@ class RequestTiming:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                app_ms = (time.perf_counter_ns() - start) / 1e6
+                app = f"app;dur={(time.perf_counter_ns() - start) / 1e6:.3f}".encode()
                 headers = list(message.get("headers", []))
-                headers.append((b"server-timing", f"app;dur={app_ms:.3f}".encode()))
+                for i, (name, value) in enumerate(headers):  # one header: the route's + app
+                    if name.lower() == b"server-timing":
+                        headers[i] = (name, value + b", " + app)
+                        break
+                else:
+                    headers.append((b"server-timing", app))
                 message = {**message, "headers": headers}
             await send(message)
 
