@@ -44,3 +44,5 @@ def test_grpc_down_is_503_in_time_native_keeps_answering_and_grpc_recovers():
             assert response.status_code == 200 and response.json()["indices"] == [7, -1]
             assert client.get("/readyz").status_code == 200
             assert api.process.poll() is None  # the same API process throughout
+            assert api.stop() == 0  # SIGTERM: the lifespan closes the channel and exits cleanly
+            assert "Application shutdown complete" in api.log()
