@@ -80,12 +80,14 @@ def bytes_dict(entries: int, weight: int, *, tags=("mix",)) -> Workload:
 
 
 # The everyday mix: mostly small resident searches, where the crossing dominates; some large
-# batches, where the work does; inline values, which pay their own transfer; and bytes-dict.
+# batches, where the work does; inline values (1,000 and 10,000 of them), which pay their own
+# transfer and validation on every call; and bytes-dict.
 MIX = (
     resident_search(1, weight=6),
     resident_search(100, weight=3),
     resident_search(10_000, weight=1),
     inline_search(1_000, 10, weight=2),
+    inline_search(10_000, 10, weight=1),
     bytes_dict(16, weight=2),
 )
 # The sweep: one fixed call with core work in it, so where that work runs (the API process or
