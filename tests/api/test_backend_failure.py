@@ -3,6 +3,7 @@ engines keep answering, and grpc answers again once the server is back, with no 
 
 from __future__ import annotations
 
+import signal
 import time
 
 import httpx
@@ -44,5 +45,6 @@ def test_grpc_down_is_503_in_time_native_keeps_answering_and_grpc_recovers():
             assert response.status_code == 200 and response.json()["indices"] == [7, -1]
             assert client.get("/readyz").status_code == 200
             assert api.process.poll() is None  # the same API process throughout
-            assert api.stop() == 0  # SIGTERM: the lifespan closes the channel and exits cleanly
-            assert "Application shutdown complete" in api.log()
+            # SIGTERM: the lifespan closes the channel, then uvicorn re-raises the signal.
+            assert api.stop() in (0, -signal.SIGTERM)
+            assert "Application shutdown complete" in api.log(), api.log()
