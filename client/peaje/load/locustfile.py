@@ -193,6 +193,3 @@ class GrpcUser(PeajeUser):
             start_time=start_time,
             url=None,
         )
-
-
-USER_CLASSES = {cls.path: cls for cls in (PythonHttpUser, NativeHttpUser, GrpcHttpUser, GrpcUser)}

@@ -37,6 +37,8 @@ from peaje.load.targets import REPO, LoadTargets, free_port
 from peaje.load.workloads import PROFILES
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
+# Path -> user class in LOCUSTFILE, which is not imported here: Locust monkey-patches the standard
+# library on import. tests/load/test_profiles.py checks the two agree.
 PATH_CLASSES = {
     "http-python": "PythonHttpUser",
     "http-native": "NativeHttpUser",
