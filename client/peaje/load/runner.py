@@ -456,14 +456,17 @@ def run_main(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
     )
     outdir = results_dir(args.results, "load")
-    print(f"load: starting the stack (API {args.host or 'new'}, gRPC {args.grpc_target or 'new'})")
-    with LoadTargets(args.host, args.grpc_target) as targets:
+    need_api = any(p.startswith("http-") for p in args.paths)
+    api = (args.host or "starting one") if need_api else "not needed"
+    print(f"load: API {api}, gRPC {args.grpc_target or 'starting peaje-server'}")
+    with LoadTargets(args.host, args.grpc_target, api=need_api) as targets:
         config.extra = {"host": targets.host, "grpc_target": targets.grpc_target}
         print(
             f"load: {config.users} users on {', '.join(config.paths)} for {config.duration_s}s "
             f"-> {outdir.relative_to(REPO) if outdir.is_relative_to(REPO) else outdir}"
         )
         summary = load_run(config, targets, outdir)
+        targets.save_logs(outdir)
     print()
     print(markdown(summary).split("\n## Per request")[0].rstrip())
     print(f"\nload: wrote {outdir}/summary.md, summary.json, locust.html, locust_*.csv")

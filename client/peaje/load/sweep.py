@@ -179,7 +179,8 @@ def plot(sweep: dict, output: Path) -> None:
 def run_points(args: argparse.Namespace, outdir: Path, points: list[dict]) -> tuple[bool, int]:
     """Every (path, users) point on one stack; stops early on Ctrl-C. (interrupted, cores)"""
     cores = 0
-    with LoadTargets(args.host, args.grpc_target) as targets:
+    need_api = any(p.startswith("http-") for p in args.paths)
+    with LoadTargets(args.host, args.grpc_target, api=need_api) as targets:
         for path in args.paths:
             for users in args.users:
                 run_dir = outdir / f"{path}-u{users}"
@@ -203,6 +204,7 @@ def run_points(args: argparse.Namespace, outdir: Path, points: list[dict]) -> tu
                     f"p50 {p['p50_us'] or 0:>7,} µs  p99 {p['p99_us'] or 0:>8,} µs  "
                     f"cpu {p['cpu_percent']}" + ("" if p["ok"] else "  FAILED")
                 )
+        targets.save_logs(outdir)
     return False, cores
 
 

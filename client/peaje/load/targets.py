@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -51,9 +52,12 @@ def http_ready(url: str, timeout: float = 1.0) -> bool:
 class LoadTargets:
     """The API URL and gRPC target of a run; starts whichever of them was not given."""
 
-    def __init__(self, host: str | None = None, grpc_target: str | None = None) -> None:
+    def __init__(
+        self, host: str | None = None, grpc_target: str | None = None, *, api: bool = True
+    ) -> None:
         self.host = host.rstrip("/") if host else None
         self.grpc_target = grpc_target
+        self.need_api = api  # False: only gRPC paths are loaded, no API is started or checked
         self.workdir = Path(tempfile.mkdtemp(prefix="peaje-load-"))
         self.server: subprocess.Popen | None = None
         self.api: subprocess.Popen | None = None
@@ -71,7 +75,9 @@ class LoadTargets:
         try:
             if self.grpc_target is None:
                 self._start_server(timeout)
-            if self.host is None:
+            if not self.need_api:
+                pass
+            elif self.host is None:
                 self._start_api(timeout)
             elif not http_ready(self.host, timeout=5.0):
                 raise RuntimeError(f"{self.host}/readyz does not answer 200")
@@ -125,9 +131,16 @@ class LoadTargets:
             time.sleep(0.1)
         raise RuntimeError(f"the API at {self.host} was not ready within {timeout}s")
 
+    def save_logs(self, directory: Path) -> None:
+        """Copy the logs of the processes started here (server.log, api.log) to ``directory``."""
+        directory.mkdir(parents=True, exist_ok=True)
+        for log in self.workdir.glob("*.log"):
+            shutil.copyfile(log, directory / log.name)
+
     def stop(self) -> None:
         stop_process(self.api)
         stop_process(self.server)
+        shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self) -> LoadTargets:
         return self.start()
