@@ -86,6 +86,9 @@ class CpuWatch:
             self.samples["others"].append(max(0.0, machine - ours - generator_total))
 
     def start(self) -> CpuWatch:
+        for pid in self.roles.values():  # prime now, so the first sample already counts
+            for process in process_tree(pid):
+                self._proc(process.pid)
         self._thread.start()
         return self
 
