@@ -54,3 +54,20 @@ def test_parts_travel_with_the_series():
     master.merge(json.loads(json.dumps(worker.encode())))
     assert master.total_count == 1
     assert master.parts[("http-grpc", "server")].histogram.get_max_value() == 3
+
+
+def test_latest_results_pick_the_newest_complete_directory(tmp_path):
+    from peaje.load.results import latest, load_latest
+
+    for name, file in [
+        ("load-20260101T000000Z", "summary.json"),
+        ("load-20260102T000000Z", "summary.json"),
+        ("load-20260103T000000Z", None),  # interrupted before writing
+        ("load-sweep-20260101T000000Z", "sweep.json"),
+    ]:
+        (tmp_path / name).mkdir()
+        if file:
+            (tmp_path / name / file).write_text(json.dumps({"name": name}))
+    assert latest("run", tmp_path).parent.name == "load-20260102T000000Z"
+    assert load_latest("sweep", tmp_path)["name"] == "load-sweep-20260101T000000Z"
+    assert latest("sweep", tmp_path / "nothing-here") is None
