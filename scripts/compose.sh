@@ -4,5 +4,6 @@
 # dockerd runs and the base image exists. Usage: scripts/compose.sh up --build
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-peaje}
 read -r -a compose <<<"$(scripts/docker-env.sh 2>/dev/null | tail -1)"
 exec "${compose[@]}" -f compose.yaml "$@"

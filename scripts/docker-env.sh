@@ -81,7 +81,9 @@ done
 plugin_dir=/usr/local/lib/docker/cli-plugins
 # Compose's go.mod has exclude directives, so `go install pkg@version` refuses it: download the
 # module and build it as the main module instead.
-if ! docker compose version >/dev/null 2>&1 && command -v go >/dev/null; then
+# PEAJE_COMPOSE=v1 picks docker-compose v1 even where v2 exists (to test the fall-back).
+PEAJE_COMPOSE=${PEAJE_COMPOSE:-auto}
+if [[ $PEAJE_COMPOSE != v1 ]] && ! docker compose version >/dev/null 2>&1 && command -v go >/dev/null; then
   log "building docker compose $COMPOSE_V2_VERSION from the Go module proxy (a few minutes)"
   module=github.com/docker/compose/v2
   dir="$(go env GOMODCACHE)/$module@$COMPOSE_V2_VERSION"
@@ -94,7 +96,7 @@ if ! docker compose version >/dev/null 2>&1 && command -v go >/dev/null; then
   fi
   rm -rf "${out:-}"
 fi
-if docker compose version >/dev/null 2>&1; then
+if [[ $PEAJE_COMPOSE != v1 ]] && docker compose version >/dev/null 2>&1; then
   compose="docker compose"
 else
   apt_install docker-compose
