@@ -60,9 +60,11 @@ def test_every_path_in_one_process(tmp_path):
 
 @pytest.mark.timeout(120)
 @pytest.mark.usefixtures("server_binary")
-def test_master_and_two_workers(tmp_path):
+@pytest.mark.parametrize("mode", ["--workers", "--processes"])
+def test_master_and_two_workers(tmp_path, mode):
+    # --workers: the runner starts master + 2 worker processes; --processes: Locust forks them.
     summary = run(
-        tmp_path, "--duration", "5s", "--users", "4", "--workers", "2",
+        tmp_path, "--duration", "5s", "--users", "4", mode, "2",
         "--paths", "http-native,grpc-direct",
     )  # fmt: skip
     check(summary, ("http-native", "grpc-direct"))
