@@ -86,8 +86,7 @@ def entry_pairs(mapping: Any) -> Iterable[tuple[Any, Any]]:
         iterator = iter(items)
     except TypeError:
         raise TypeError(
-            "expected a mapping or an iterable of (key, value) pairs, "
-            f"got {type(mapping).__name__}"
+            f"expected a mapping or an iterable of (key, value) pairs, got {type(mapping).__name__}"
         ) from None
     for position, entry in enumerate(iterator):
         try:

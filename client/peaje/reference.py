@@ -36,9 +36,7 @@ def parse_dataset_spec(spec: str) -> tuple[int, int]:
     shown = short_repr(spec[:64] + ("..." if len(spec) > 64 else ""))
     match = _SPEC.fullmatch(spec)
     if not spec.startswith("range:"):
-        raise InvalidArgument(
-            f"unknown dataset spec {shown}: expected 'range:N' or 'range:N:STEP'"
-        )
+        raise InvalidArgument(f"unknown dataset spec {shown}: expected 'range:N' or 'range:N:STEP'")
     if match is None:
         raise InvalidArgument(f"dataset spec {shown}: N and STEP must be non-negative integers")
     size, step = int(match.group(1)), int(match.group(2) or 1)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+import peaje
+
 from fixtures.grpc_server import grpc_server, grpc_tcp_engine, grpc_unix_engine  # noqa: F401
 from fixtures.http_engine import (  # noqa: F401
     api_url,
@@ -11,8 +14,6 @@ from fixtures.http_engine import (  # noqa: F401
     http_python_engine,
 )
 from subjects import Subject, SubjectSpec, subject_params
-
-import peaje
 
 
 @pytest.fixture(scope="session")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from subjects import Subject
 
 import peaje
+
+from subjects import Subject
 
 carrying = pytest.mark.subjects(lambda spec: spec.carries_surrogates)
 not_carrying = pytest.mark.subjects(lambda spec: not spec.carries_surrogates)
@@ -28,15 +29,29 @@ def test_talks_example_gives_all_four_pairs(subject: Subject):
     [
         ({}, {}),
         ({"": ""}, {b"": b""}),
-        ({b"a\x00b": b"\x00\x00", "k\x00": "v\x00\x00"}, {b"a\x00b": b"\x00\x00", b"k\x00": b"v\x00\x00"}),
-        ({"ñandú": "日本語", "😀": "é"}, {"ñandú".encode(): "日本語".encode(), "😀".encode(): "é".encode()}),
+        (
+            {b"a\x00b": b"\x00\x00", "k\x00": "v\x00\x00"},
+            {b"a\x00b": b"\x00\x00", b"k\x00": b"v\x00\x00"},
+        ),
+        (
+            {"ñandú": "日本語", "😀": "é"},
+            {"ñandú".encode(): "日本語".encode(), "😀".encode(): "é".encode()},
+        ),
         ({b"\xff\xfe": b"\x80"}, {b"\xff\xfe": b"\x80"}),
         ({"a": "1", b"a": "2"}, {b"a": b"2"}),
         ({b"x": "1", "y": "2", "x": b"3"}, {b"x": b"3", b"y": b"2"}),
         ({memoryview(b"ba"): bytearray(b"mv")}, {b"ba": b"mv"}),
     ],
-    ids=["empty", "empty-strings", "nul-bytes", "non-ascii", "non-utf8-bytes", "collision",
-         "collision-keeps-first-position", "bytearray-memoryview"],
+    ids=[
+        "empty",
+        "empty-strings",
+        "nul-bytes",
+        "non-ascii",
+        "non-utf8-bytes",
+        "collision",
+        "collision-keeps-first-position",
+        "bytearray-memoryview",
+    ],
 )
 def test_encodes_text_and_passes_bytes(subject: Subject, mapping, expected):
     result = subject.to_bytes_dict(mapping)
@@ -70,7 +85,9 @@ def test_error_modes_agree_on_valid_text(subject: Subject, errors):
         ({"k": "\udc80\ud800"}, "'k'"),
     ],
 )
-def test_strict_lone_surrogate_is_an_encode_error_naming_the_key(subject: Subject, mapping, key_repr):
+def test_strict_lone_surrogate_is_an_encode_error_naming_the_key(
+    subject: Subject, mapping, key_repr
+):
     with pytest.raises(UnicodeEncodeError) as info:
         subject.to_bytes_dict(mapping)
     assert key_repr in str(info.value)

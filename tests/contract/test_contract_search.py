@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from subjects import Subject
 
 import peaje
 from peaje.limits import INT64_MAX, INT64_MIN, MAX_REPEAT, MAX_SEARCHES_PER_CALL, MAX_TARGETS
+
+from subjects import Subject
 
 validating = pytest.mark.subjects(lambda spec: spec.validates)
 trusting = pytest.mark.subjects(lambda spec: not spec.validates)
