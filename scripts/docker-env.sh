@@ -31,7 +31,8 @@ apt_install docker.io mmdebstrap iptables
 if ! docker info >/dev/null 2>&1; then
   if ! pgrep -x dockerd >/dev/null; then
     log "starting dockerd (log: $DOCKERD_LOG)"
-    $SUDO bash -c "nohup dockerd >>'$DOCKERD_LOG' 2>&1 </dev/null &"
+    # --pidfile: who started it can stop it (tests/deploy does, when it was the one).
+    $SUDO bash -c "nohup dockerd --pidfile /var/run/docker.pid >>'$DOCKERD_LOG' 2>&1 </dev/null &"
   fi
   for _ in $(seq 1 60); do
     docker info >/dev/null 2>&1 && break

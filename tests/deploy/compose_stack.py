@@ -24,6 +24,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def docker_answers() -> bool:
+    return subprocess.run(["docker", "info"], capture_output=True, check=False).returncode == 0
+
+
+def stop_dockerd(pidfile: Path = Path("/var/run/docker.pid"), timeout: float = 30) -> None:
+    """Stops the dockerd that scripts/docker-env.sh started, by the pid it wrote."""
+    try:
+        pid = int(pidfile.read_text().strip())
+    except (OSError, ValueError):
+        return
+    subprocess.run(["kill", "-TERM", str(pid)], check=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.5)
+
+
 def compose_command() -> list[str]:
     """What scripts/docker-env.sh chose (it also starts dockerd and builds the base image)."""
     result = subprocess.run(

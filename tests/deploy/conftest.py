@@ -13,7 +13,15 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from compose_stack import LOGS, Stack, compose_command, free_port, wait_http
+from compose_stack import (
+    LOGS,
+    Stack,
+    compose_command,
+    docker_answers,
+    free_port,
+    stop_dockerd,
+    wait_http,
+)
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +35,7 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         PEAJE_BUILD_JOBS=os.environ.get("PEAJE_BUILD_JOBS", "2"),
         COMPOSE_PROFILES="latency",
     )
+    dockerd_was_running = docker_answers()
     stack = Stack(
         compose=compose_command(),
         project=f"peaje-test-{uuid.uuid4().hex[:8]}",
@@ -49,3 +58,5 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         logs = stack.run("logs", "--no-color", "--timestamps", check=False, timeout=120)
         (LOGS / "compose-test.log").write_text(logs.stdout + logs.stderr)
         stack.run("down", "--volumes", "--remove-orphans", "--timeout", "20", check=False)
+        if not dockerd_was_running:
+            stop_dockerd()  # the test started it (scripts/docker-env.sh); leave none behind
