@@ -159,7 +159,10 @@ def test_two_server_replicas_both_serve(stack: Stack, replicas: list[str]) -> No
     received = {cid[:12]: rx_bytes(cid) - before[cid] for cid in replicas}
     print("bytes received per replica:", received)
     total = sum(received.values())
-    assert all(r > total * 0.2 for r in received.values()), received
+    assert all(r > total * 0.2 for r in received.values()), (
+        f"one replica took the calls ({received}): the API's gRPC channel is not balancing; "
+        'it needs ("grpc.lb_policy_name", "round_robin") in its channel options'
+    )
 
 
 def test_stopping_a_replica_under_load_keeps_the_api_answering(
