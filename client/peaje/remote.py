@@ -48,6 +48,9 @@ CHANNEL_OPTIONS = [
     ("grpc.initial_reconnect_backoff_ms", 100),
     ("grpc.min_reconnect_backoff_ms", 100),
     ("grpc.max_reconnect_backoff_ms", 1000),
+    # Spread calls over every address the target resolves to (dns:///server:50051 with
+    # several replicas); with one address it behaves as pick_first.
+    ("grpc.lb_policy_name", "round_robin"),
 ]
 
 MODES = ("copy", "resident")
