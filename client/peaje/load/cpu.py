@@ -1,6 +1,7 @@
 """CPU of each side of a load run, sampled once a second with psutil: the load generator's
 processes (to tell whether it, not the target, was the bottleneck), the API, peaje-server, the
-machine as a whole, and "others": what the rest of a shared machine took meanwhile.
+machine as a whole, "others" (what the rest of a shared machine took meanwhile at normal
+priority) and "niced" (background work at lower priority, which yields to ours).
 
 Percentages are of one core, as ``top`` shows them: 100 is one core busy, 200 two.
 """
@@ -63,10 +64,15 @@ class CpuWatch:
             return None
 
     def _run(self) -> None:
-        psutil.cpu_percent(None)
+        cores = psutil.cpu_count()
+        psutil.cpu_times_percent(None)
         while not self._stop.wait(INTERVAL_S):
-            machine = psutil.cpu_percent(None) * psutil.cpu_count()
+            times = psutil.cpu_times_percent(None)
+            machine = (100.0 - times.idle - getattr(times, "iowait", 0.0)) * cores
+            # Niced work (background builds, fuzzers) yields to ours: count it apart.
+            niced = getattr(times, "nice", 0.0) * cores
             self.samples["machine"].append(machine)
+            self.samples["niced"].append(niced)
             ours = 0.0
             for role, pid in self.roles.items():
                 percents = [self._percent(process.pid) for process in process_tree(pid)]
@@ -82,8 +88,8 @@ class CpuWatch:
                         self.generator_samples[process.pid].append(percent)
                         generator_total += percent
             self.samples["generator"].append(generator_total)
-            # What the rest of the machine took: on a shared box, the cores we did not get.
-            self.samples["others"].append(max(0.0, machine - ours - generator_total))
+            # What the rest of the machine took at normal priority: the cores we did not get.
+            self.samples["others"].append(max(0.0, machine - niced - ours - generator_total))
 
     def start(self) -> CpuWatch:
         for pid in self.roles.values():  # prime now, so the first sample already counts

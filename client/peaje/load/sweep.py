@@ -59,7 +59,7 @@ def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
         **{f"{part}_p50_us": r.get(f"{part}_p50_us") for part in ("app", "engine", "server")},
         "cpu_percent": {
             role: cpu[role]["mean"]
-            for role in ("api", "server", "generator", "others", "machine")
+            for role in ("api", "server", "generator", "others", "niced", "machine")
             if isinstance(cpu.get(role), dict) and cpu[role]
         },
         "generator_bound": summary["generator"]["bound"],
@@ -78,7 +78,7 @@ def limit_of(p: dict, cores: int) -> str:
         return "load generator (one Locust process at a full core)"
     if cpu.get("api", 0) >= BUSY_CORE:
         return "API process: one core (event loop + GIL)"
-    if cpu.get("machine", 0) >= BUSY_CORE * cores:
+    if cpu.get("machine", 0) - cpu.get("niced", 0) >= BUSY_CORE * cores:
         others = cpu.get("others", 0)
         return f"all {cores} cores busy, {others}% of a core by other work; {detail}"
     return f"latency-bound, no core saturated; {detail}"
@@ -115,12 +115,13 @@ def markdown(sweep: dict) -> str:
         "",
         f"Workload `{sweep['workload']}`, {sweep['duration_s']}s per point, "
         f"{sweep['cores']} cores. CPU in % of one core (mean over the run); `others` is what "
-        "the rest of the machine took meanwhile. app / engine / server: medians of the time "
+        "the rest of the machine took meanwhile at normal priority, `niced` at low priority "
+        "(it yields to ours). app / engine / server: medians of the time "
         "each answer reports in the API process, around the engine call, and in peaje-server.",
         "",
         "| path | users | req/s | p50 µs | p99 µs | app / engine / server p50 µs "
-        "| API CPU | server CPU | Locust CPU | others | machine | errors |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| API CPU | server CPU | Locust CPU | others | niced | machine | errors |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in sweep["points"]:
         cpu = p["cpu_percent"]
@@ -128,7 +129,8 @@ def markdown(sweep: dict) -> str:
             f"| {p['path']} | {p['users']} | {p['rps']:,.0f} | {p['p50_us'] or 0:,} | "
             f"{p['p99_us'] or 0:,} | {breakdown(p)} | {cpu.get('api', '-')} | "
             f"{cpu.get('server', '-')} | "
-            f"{cpu.get('generator', '-')} | {cpu.get('others', '-')} | {cpu.get('machine', '-')} "
+            f"{cpu.get('generator', '-')} | {cpu.get('others', '-')} | {cpu.get('niced', '-')} | "
+            f"{cpu.get('machine', '-')} "
             f"| {p['errors']} |"
         )
     lines += ["", "| path | saturates at (users) | peak req/s | limited by |", "|---|---|---|---|"]
