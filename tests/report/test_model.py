@@ -4,6 +4,7 @@ non-negative, and its break-even arithmetic matches the definition."""
 from __future__ import annotations
 
 import pytest
+
 from peaje.bench import model
 from peaje.bench.paths import Case
 
@@ -11,10 +12,10 @@ SIZES = (1_000, 100_000, 1_000_000)
 REPEATS = (1, 10, 100, 1000, 10000)
 
 
-def synthetic(path: str, fixed: float, per_element: float, per_probe: float) -> dict:
+def synthetic(path: str, fixed: float, per_element: float, per_probe: float, via: str = "") -> dict:
     truth = model.Fit(path, fixed, per_element, per_probe, 0, 0.0)
-    cases = [Case("search", path, n, k) for n in SIZES for k in REPEATS]
-    cases += [Case("batch", path, 100_000, 1, b) for b in (10, 1000)]
+    cases = [Case("search", path, n, k, 1, via) for n in SIZES for k in REPEATS]
+    cases += [Case("batch", path, 100_000, 1, b, via) for b in (10, 1000)]
     return {c: truth.predict_ns(c) / 1e9 for c in cases}
 
 
@@ -44,6 +45,19 @@ def test_repeat_break_even_is_where_the_lines_meet() -> None:
     copy = fits["native-copy"].predict_ns(Case("search", "native-copy", 100_000, round(k)))
     assert copy == pytest.approx(python, rel=0.01)
     assert model.repeat_break_even(fits, "python", 100_000).value is None
+
+
+def test_break_even_of_a_remote_copying_path_counts_its_copy() -> None:
+    # grpc-inline carries every value: at 100k values and 40 ns each, ~4 ms per call.
+    fits = model.fit_all(
+        {
+            **synthetic("python", 300.0, 100.0, 170.0),
+            **synthetic("grpc-inline", 150_000.0, 40.0, 1.0, via="tcp"),
+        }
+    )
+    k = model.repeat_break_even(fits, "grpc-inline (tcp)", 100_000).value
+    expected = (150_000 + 40 * 100_001 - 300 - 100) / ((170 - 1) * 17)
+    assert k == pytest.approx(expected, rel=0.01)
 
 
 def test_measured_crossover_needs_every_larger_repeat_to_win() -> None:

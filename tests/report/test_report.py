@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from peaje.bench.render import MODEL_TOLERANCE, SECTIONS
 
 

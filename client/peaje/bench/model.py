@@ -106,9 +106,9 @@ def repeat_break_even(fits: dict[str, Fit], path: str, size: int) -> BreakEven:
     """The repeat (one target, `size` values) from which `path` beats python, in the model."""
     py, fit = fits["python"], fits[path]
 
-    def fixed_and_slope(f: Fit, name: str) -> tuple[float, float]:
+    def fixed_and_slope(f: Fit, label: str) -> tuple[float, float]:
         slope = f.per_search_ns(size)
-        return f.predict_ns(Case("search", name, size, 1, 1)) - slope, slope
+        return f.predict_ns(Case.of_label("search", label, size)) - slope, slope
 
     (a_py, s_py), (a, s) = fixed_and_slope(py, "python"), fixed_and_slope(fit, path)
     meaning = f"repeat at which {path} beats python ({size:,} values, 1 target)"
@@ -165,7 +165,7 @@ def hop_equivalents(hop_ns: float, fits: dict[str, Fit], size: int) -> dict[str,
     if "native-resident" in fits:
         resident = fits["native-resident"]
         out["native-resident calls"] = hop_ns / resident.predict_ns(
-            Case("search", "native-resident", size, 1, 1)
+            Case.of_label("search", "native-resident", size)
         )
         if resident.per_probe_ns > 0:
             out["native searches in one call"] = hop_ns / resident.per_search_ns(size)

@@ -69,6 +69,12 @@ class Case:
             transport=fields.get("via", ""),
         )
 
+    @classmethod
+    def of_label(cls, kind: str, label: str, size: int, repeat: int = 1, targets: int = 1) -> Case:
+        """The case a path label names ("grpc-inline (tcp)" -> path grpc-inline, via tcp)."""
+        path, _, via = label.partition(" (")
+        return cls(kind, path, size, repeat, targets, via.rstrip(")"))
+
     @property
     def is_remote(self) -> bool:
         return self.path.startswith("grpc")

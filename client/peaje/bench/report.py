@@ -201,8 +201,7 @@ def analyse(profile: Profile, rows: list[dict], cpp: dict | None, server_ns: lis
     labels.sort(key=lambda label: order.get(label, 99))
 
     def case_of(label: str, repeat: int, targets: int = 1, kind: str = "search") -> Case:
-        path, _, via = label.partition(" (")
-        return Case(kind, path, size, repeat, targets, via.rstrip(")"))
+        return Case.of_label(kind, label, size, repeat, targets)
 
     headline = []
     for repeat in profile.repeats:
@@ -255,8 +254,7 @@ def analyse(profile: Profile, rows: list[dict], cpp: dict | None, server_ns: lis
         }
     )
     for via in sorted(
-        {c.transport for c in measured if c.kind == "noop" and c.transport},
-        key=lambda t: (t != "unix", t != "tcp", t),
+        {c.transport for c in measured if c.kind == "noop" and c.transport}, key=rung_order
     ):
         rungs.append(
             {
@@ -308,6 +306,14 @@ def analyse(profile: Profile, rows: list[dict], cpp: dict | None, server_ns: lis
         "talk": talk,
         "breakdown": breakdown,
     }
+
+
+def rung_order(transport: str) -> tuple[int, float]:
+    """unix, tcp, then the latency rungs by added milliseconds."""
+    if transport in ("unix", "tcp"):
+        return (0 if transport == "unix" else 1, 0.0)
+    digits = "".join(ch for ch in transport if ch.isdigit() or ch == ".")
+    return (2, float(digits or 0))
 
 
 def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[dict]:
@@ -407,7 +413,15 @@ def main(argv: list[str] | None = None) -> int:
         help="py-spy --native SVG of a path",
     )
     parser.add_argument("--verbose", action="store_true", help="show pyperf's output")
+    parser.add_argument(
+        "--reanalyse",
+        type=Path,
+        metavar="RUN_DIR",
+        help="re-fit and re-render an earlier run's report; measure nothing",
+    )
     args = parser.parse_args(argv)
+    if args.reanalyse:
+        return reanalyse(args.reanalyse)
     profile = PROFILES[args.profile]
     # SIGTERM unwinds like Ctrl-C, so the servers this run started are always stopped.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -481,15 +495,28 @@ def main(argv: list[str] | None = None) -> int:
     results["manifest"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["manifest"]["duration_s"] = round(time.monotonic() - started, 1)
 
+    (outdir / "manifest.json").write_text(json.dumps(run_manifest, indent=1) + "\n")
+    write_report(results, outdir)
+    return 0
+
+
+def write_report(results: dict, outdir: Path) -> None:
     from peaje.bench import plots, render
 
     results["plots"] = plots.draw_all(results, outdir / "plots")
     (outdir / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    (outdir / "manifest.json").write_text(json.dumps(run_manifest, indent=1) + "\n")
     (outdir / "report.md").write_text(render.markdown(results))
     (outdir / "report.html").write_text(render.html(results))
     print(render.headline_text(results))
     print(f"\nreport: {outdir / 'report.html'} (and report.md, results.json, plots/, raw/)")
+
+
+def reanalyse(outdir: Path) -> int:
+    """Fit, plot and render again from a run's measurements, measuring nothing."""
+    results = json.loads((outdir / "results.json").read_text())
+    profile = PROFILES[results["profile"]]
+    results.update(analyse(profile, results["cases"], results["cpp_floor"], results["server_ns"]))
+    write_report(results, outdir)
     return 0
 
 
