@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from peaje.load import runner
 from peaje.load.targets import LoadTargets, free_port
 

@@ -10,6 +10,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
 from peaje.load.runner import PATH_CLASSES
 from peaje.load.targets import LoadTargets, free_port, stop_process
 from peaje.load.webui import web_ui_command
