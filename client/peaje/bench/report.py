@@ -72,6 +72,22 @@ def run_matrix(profile: Profile, targets: dict[str, str], out: Path, verbose: bo
         raise RuntimeError(f"the pyperf matrix failed (log: {log_path}):\n{tail}")
 
 
+def warm_server(profile: Profile, targets: dict[str, str]) -> None:
+    """A few calls of every size over every transport before the matrix, so the first rows do
+    not pay for the server's first large messages (allocator, buffers) on their own."""
+    from peaje.reference import dataset
+    from peaje.remote import GrpcEngine
+
+    for target in targets.values():
+        with GrpcEngine(target, timeout=60) as engine:
+            for size in (profile.main_size, *profile.model_sizes):
+                values = list(dataset(f"range:{size}"))
+                for _ in range(3):
+                    engine.search(values, [size // 2], mode="copy")
+                    engine.search(f"range:{size}", [size // 2], mode="resident")
+                    engine.noop()
+
+
 def load_matrix(path: Path) -> list[dict]:
     import pyperf
 
@@ -444,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         targets = dict(servers.targets)
         log("memory (first, on a fresh server) ...")
         memory = run_memory(profile, servers)
+        warm_server(profile, targets)
         log(f"profile {profile.name}: pyperf matrix ({len(targets)} gRPC transports) ...")
         run_matrix(profile, targets, outdir / "raw" / "pyperf.json", args.verbose)
         log("Google Benchmark of the core ...")
