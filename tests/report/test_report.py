@@ -54,6 +54,12 @@ def test_report_has_every_section(report_dir: Path) -> None:
         )
 
 
+def test_talk_numbers_are_not_invented(report_dir: Path) -> None:
+    markdown = (report_dir / "report.md").read_text()
+    talk = markdown.split("## The talk's table, reproduced", 1)[1].split("\n## ", 1)[0]
+    assert "not available" in talk and "-O0" in talk
+
+
 def test_report_opens_offline(report_dir: Path) -> None:
     html = (report_dir / "report.html").read_text()
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html), "no CDN or remote asset"
