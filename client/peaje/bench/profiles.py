@@ -29,6 +29,8 @@ class Profile:
     coldstart_runs: int = 3
     cpp_min_time: str = "0.1"
     memory_size: int = 1_000_000
+    # A short Locust sweep (peaje.load.sweep) folded into the report; () runs none.
+    load_sweep_args: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
 
 
@@ -58,6 +60,7 @@ PROFILES = {
         bytes_dict_sizes=(100, 10_000),
         latencies_ms=(1, 2),
         pyperf_args=("--processes", "2", "--values", "3", "--warmups", "1", "--min-time", "0.05"),
+        load_sweep_args=("--users", "1", "4", "16", "--duration", "5s"),
     ),
     "full": Profile(
         name="full",
@@ -71,6 +74,7 @@ PROFILES = {
         pyperf_args=("--processes", "6", "--values", "3", "--warmups", "1", "--min-time", "0.1"),
         coldstart_runs=5,
         cpp_min_time="0.5",
+        load_sweep_args=("--users", "1", "4", "16", "64", "--duration", "10s"),
     ),
 }
 

@@ -385,6 +385,23 @@ def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[d
 # ---- load results (the load issue's sweep), when present --------------------------------------
 
 
+def run_load_sweep(profile: Profile, results_root: Path, log_path: Path) -> list[str]:
+    """The load issue's sweep, short, on a stack of its own; a failure is a note, not a crash."""
+    command = [
+        sys.executable,
+        "-m",
+        "peaje.load.sweep",
+        *profile.load_sweep_args,
+        "--results",
+        str(results_root),
+    ]
+    with open(log_path, "w") as log_file:
+        done = subprocess.run(command, stdout=log_file, stderr=subprocess.STDOUT)
+    if done.returncode != 0:
+        return [f"load sweep failed (exit {done.returncode}); see raw/{log_path.name}"]
+    return []
+
+
 def latest_sweep(results_root: Path) -> dict | None:
     sweeps = sorted(results_root.glob("load-sweep-*/sweep.json"))
     for path in reversed(sweeps):
@@ -428,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         choices=sorted(SEARCH_PATHS),
         help="py-spy --native SVG of a path",
     )
+    parser.add_argument("--no-load", action="store_true", help="skip the profile's load sweep")
     parser.add_argument("--verbose", action="store_true", help="show pyperf's output")
     parser.add_argument(
         "--reanalyse",
@@ -491,6 +509,10 @@ def main(argv: list[str] | None = None) -> int:
                 notes.append(f"flamegraph of {path} failed: {e}")
     finally:
         servers.stop()
+
+    if profile.load_sweep_args and not args.no_load:
+        log("short load sweep (peaje.load.sweep) ...")
+        notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
 
     rows = load_matrix(outdir / "raw" / "pyperf.json")
     cpp = cppbench.per_item_ns(cpp_raw) if cpp_raw else None
