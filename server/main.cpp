@@ -25,6 +25,9 @@ namespace {
 
 using peaje::server::ServerConfig;
 
+// Well above the API's own cap (PEAJE_MAX_IN_FLIGHT, 128 by default) on its one channel.
+constexpr int kMaxStreamsPerConnection = 256;
+
 std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (const char c : text) {
@@ -95,6 +98,8 @@ int main(int argc, char** argv) {
   }
   // A second server on a busy port must fail, not silently share it (Linux SO_REUSEPORT).
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // One connection cannot hold unbounded calls at once (HTTP/2 SETTINGS; more wait client-side).
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxStreamsPerConnection);
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
   if (config.threads > 0) {

@@ -32,6 +32,9 @@ class InFlight {
 // A call the client abandoned (deadline passed, gone) or the server cancelled while draining.
 struct Cancelled {};
 
+// How long a caller refused for "server busy" is asked to wait before retrying.
+constexpr int kBusyRetryMs = 1000;
+
 // Searches per slice of a long repeat: a few milliseconds of work between cancellation checks.
 constexpr std::int64_t kSearchesPerSlice = 1 << 20;
 
@@ -97,6 +100,9 @@ class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor 
         methods->ModifySendStatus(
             {grpc::StatusCode::UNAVAILABLE, "server busy: all " + std::to_string(max_threads_) +
                                                 " call threads are in use (--threads); retry"});
+        // The standard hint of when to retry (gRFC A6); peaje's client reads it as Overloaded.
+        methods->GetSendTrailingMetadata()->emplace("grpc-retry-pushback-ms",
+                                                    std::to_string(kBusyRetryMs));
       }
     }
     methods->Proceed();

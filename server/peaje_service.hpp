@@ -21,7 +21,8 @@ grpc::Status status_of_current_exception();
 // - a request it cannot parse: INTERNAL with an empty message (handlers never send that)
 //   -> INVALID_ARGUMENT;
 // - every call thread busy (--threads): RESOURCE_EXHAUSTED "Server Threadpool Exhausted", which
-//   would read as "too large" -> UNAVAILABLE, a transient refusal the caller may retry.
+//   would read as "too large" -> UNAVAILABLE, a transient refusal the caller may retry, with
+//   the standard grpc-retry-pushback-ms trailer saying when.
 class FrameworkStatusInterceptorFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:

@@ -6,13 +6,21 @@
 """
 
 from peaje.engine import ENGINES, Engine, engine
-from peaje.errors import DeadlineExceeded, InvalidArgument, PeajeError, TooLarge, Unavailable
+from peaje.errors import (
+    DeadlineExceeded,
+    InvalidArgument,
+    Overloaded,
+    PeajeError,
+    TooLarge,
+    Unavailable,
+)
 
 __all__ = [
     "ENGINES",
     "DeadlineExceeded",
     "Engine",
     "InvalidArgument",
+    "Overloaded",
     "PeajeError",
     "TooLarge",
     "Unavailable",

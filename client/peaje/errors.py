@@ -19,5 +19,15 @@ class Unavailable(PeajeError, ConnectionError):
     """The backend cannot be reached. gRPC UNAVAILABLE, HTTP 503."""
 
 
+class Overloaded(Unavailable):
+    """The backend is up but refusing work for now (over its concurrency cap). gRPC UNAVAILABLE
+    with a ``grpc-retry-pushback-ms`` trailer, HTTP 503 with ``Retry-After``: ``retry_after`` is
+    the wait it asked for, in seconds."""
+
+    def __init__(self, message: str, retry_after: float = 1.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class DeadlineExceeded(PeajeError, TimeoutError):
     """The call did not finish within its deadline. gRPC DEADLINE_EXCEEDED, HTTP 504."""

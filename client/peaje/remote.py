@@ -34,7 +34,14 @@ from peaje.arguments import (
     role_text,
     short_repr,
 )
-from peaje.errors import DeadlineExceeded, InvalidArgument, PeajeError, TooLarge, Unavailable
+from peaje.errors import (
+    DeadlineExceeded,
+    InvalidArgument,
+    Overloaded,
+    PeajeError,
+    TooLarge,
+    Unavailable,
+)
 from peaje.v1 import peaje_pb2, peaje_pb2_grpc
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -130,6 +137,18 @@ def bytes_dict_of(response: Any) -> dict[bytes, bytes]:
 # ---- statuses -> peaje errors (the one place) -----------------------------------------------
 
 
+def pushback_seconds(error: grpc.RpcError) -> float | None:
+    """The server's ``grpc-retry-pushback-ms`` trailer (gRFC A6) in seconds, when it sent one:
+    peaje-server sends it with the UNAVAILABLE of a call past its --threads cap."""
+    for key, value in error.trailing_metadata() or ():
+        if key == "grpc-retry-pushback-ms":
+            try:
+                return max(0, int(value)) / 1000
+            except ValueError:
+                return None
+    return None
+
+
 def raise_for_status(error: grpc.RpcError, target: str, timeout: float) -> NoReturn:
     code, details = error.code(), error.details() or ""
     if code == grpc.StatusCode.INVALID_ARGUMENT:
@@ -137,6 +156,10 @@ def raise_for_status(error: grpc.RpcError, target: str, timeout: float) -> NoRet
     if code == grpc.StatusCode.RESOURCE_EXHAUSTED:
         raise TooLarge(details) from None
     if code == grpc.StatusCode.UNAVAILABLE:
+        pushback = pushback_seconds(error)
+        if pushback is not None:
+            message = f"peaje-server at {target} is overloaded: {details}"
+            raise Overloaded(message, pushback) from None
         raise Unavailable(f"peaje-server at {target} is unavailable: {details}") from None
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         raise DeadlineExceeded(

@@ -14,6 +14,7 @@ from peaje.api.metrics import ApiMetrics
 from peaje.api.middleware import BodyLimit, RequestTiming
 from peaje.api.routers import engines, service
 from peaje.api.settings import Settings
+from peaje.api.shedding import ConcurrencyLimit
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -43,8 +44,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     app.include_router(engines.router)
     app.include_router(service.router)
-    # Outermost last: timing sees the whole request, including a 413 from the body cap.
+    # Outermost last: timing sees the whole request, including a 413 from the body cap and a
+    # 503 from shedding.
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        ConcurrencyLimit,
+        limit=settings.max_in_flight,
+        retry_after=settings.retry_after_seconds,
+    )
     app.add_middleware(RequestTiming, metrics=app.state.metrics)
     return app
 

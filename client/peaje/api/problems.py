@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -108,7 +109,9 @@ def from_exception(exc: BaseException, request: Request | None = None) -> Proble
     if isinstance(exc, TypeError):
         return problem("type-error", 422, str(exc), request)
     if isinstance(exc, Unavailable):
-        return problem("unavailable", 503, str(exc), request, headers={"Retry-After": "1"})
+        # An overloaded backend says how long to wait; anything else: a second.
+        retry_after = str(max(1, math.ceil(getattr(exc, "retry_after", 1))))
+        return problem("unavailable", 503, str(exc), request, headers={"Retry-After": retry_after})
     if isinstance(exc, DeadlineExceeded):
         return problem("deadline-exceeded", 504, str(exc), request)
     return internal_error(exc, request)

@@ -27,6 +27,11 @@ class Settings:
     # so it does not hold the event loop; cheaper work runs inline, where a thread hop
     # (tens of microseconds) would cost more than the work itself.
     inline_budget_us: float = 200.0
+    # Engine requests (/v1/...) in flight at most; past it, 503 + Retry-After at once rather
+    # than an unbounded queue (0 = no limit). Health, readiness and metrics are never shed.
+    max_in_flight: int = 128
+    # The Retry-After (seconds) of a shed request.
+    retry_after_seconds: int = 1
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,4 +40,6 @@ class Settings:
             grpc_timeout=_float("PEAJE_GRPC_TIMEOUT", cls.grpc_timeout),
             max_body_bytes=_int("PEAJE_MAX_BODY_BYTES", cls.max_body_bytes),
             inline_budget_us=_float("PEAJE_INLINE_BUDGET_US", cls.inline_budget_us),
+            max_in_flight=_int("PEAJE_MAX_IN_FLIGHT", cls.max_in_flight),
+            retry_after_seconds=_int("PEAJE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),
         )
