@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import psutil
+from steady_load import REPORTS, SteadyLoad
+
 from fixtures.grpc_server import ServerProcess
 from fixtures.http_engine import ApiProcess
-from steady_load import REPORTS, SteadyLoad
 
 SECONDS = float(os.environ.get("SOAK_SECONDS", "60"))
 # Growth allowed from the first to the last window: allocator and cache settling, not a leak

@@ -13,9 +13,11 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+
+from peaje.api.settings import Settings
+
 from fixtures.grpc_server import SERVER_BIN, ServerProcess
 from fixtures.http_engine import ApiProcess
-from peaje.api.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

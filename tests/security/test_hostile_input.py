@@ -14,9 +14,11 @@ from pathlib import Path
 import grpc
 import httpx
 import pytest
-from fixtures.grpc_server import ServerProcess
+
 from peaje.limits import MAX_DATASET_SIZE, MAX_REPEAT, MAX_TARGETS
 from peaje.v1 import peaje_pb2 as pb
+
+from fixtures.grpc_server import ServerProcess
 
 RESULTS = Path(__file__).resolve().parents[2] / "build" / "reliability"
 ENGINES = ("python", "native", "grpc")
