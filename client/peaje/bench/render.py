@@ -170,7 +170,9 @@ def build(results: dict) -> list[Section]:
         "over that rung should carry at least that much work to pay for the hop. Latency "
         "rungs go through Toxiproxy (whole milliseconds added to the round trip; the 0.5 ms "
         "profile is not expressible in Toxiproxy's latency toxic, so the rungs are 1 and 2 "
-        "ms)."
+        "ms). Each rung is a pyperf benchmark of its own (mean per call over calibrated "
+        "loops, tail included), measured one after another; for TCP against the Unix socket "
+        "prefer `python -m peaje.bench.rpc_latency`, which interleaves them and reports p50/p90."
     )
     rows = []
     for rung in results["ladder"]:
