@@ -16,11 +16,12 @@ EXTRA_BUILD :=
 EXTRA_TESTS :=
 -include mk/*.mk
 
-.PHONY: help setup build build-cpp build-py test test-cpp test-py demo fmt lint clean
+.PHONY: help setup build build-cpp build-py test test-unit test-cpp test-py demo fmt lint clean
 
 help:
 	@echo "make demo    run the toll report (quick profile) and print the headline table"
-	@echo "make test    build everything and run every test (C++, fuzz smoke, pytest)"
+	@echo "make test    build everything and run every test (what CI runs)"
+	@echo "make test-unit  the quick loop: C++ tests, fuzz smoke, pytest (no containers)"
 	@echo "make up      run the local stack (gRPC :50051, API :8000, Locust :8089)"
 	@echo "make fuzz    long fuzzing run (FUZZ_SECONDS per target, default 600)"
 	@echo "make fmt | lint | clean"
@@ -46,8 +47,14 @@ $(VENV)/.peaje-native: $(shell find core bindings -type f) CMakeLists.txt pyproj
 demo: build
 	@$(PY) -m peaje report
 
-test: build test-cpp test-fuzz test-py $(EXTRA_TESTS)
+# Every test, as CI runs it (.ci/run): the unit and contract suites first, then the whole stack
+# against sanitizer builds, under injected faults, soaked, and in containers.
+test: test-unit test-sanitize test-faults soak test-compose
 	@echo "make test: all suites passed"
+
+# The quick loop: C++ tests, fuzz smoke, every pytest suite (containers excepted).
+test-unit: build test-cpp test-fuzz test-py $(EXTRA_TESTS)
+	@echo "make test-unit: all suites passed"
 
 test-cpp: build-cpp
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
