@@ -60,12 +60,12 @@ std::string json_list(const std::vector<std::string>& items) {
 int main(int argc, char** argv) {
   std::optional<ServerConfig> parsed;
   try {
-    parsed = peaje::server::parse_config(
-        std::vector<std::string>(argv + 1, argv + argc),
-        [](const std::string& name) -> std::optional<std::string> {
-          const char* value = std::getenv(name.c_str());
-          return value ? std::optional<std::string>(value) : std::nullopt;
-        });
+    parsed = peaje::server::parse_config(std::vector<std::string>(argv + 1, argv + argc),
+                                         [](const std::string& name) -> std::optional<std::string> {
+                                           const char* value = std::getenv(name.c_str());
+                                           return value ? std::optional<std::string>(value)
+                                                        : std::nullopt;
+                                         });
   } catch (const peaje::server::ConfigError& e) {
     std::cerr << "peaje-server: " << e.what() << "\n" << peaje::server::usage();
     return 2;
@@ -160,7 +160,8 @@ int main(int argc, char** argv) {
   // accepting calls first (grpc_server_cancel_all_calls is only meant for after shutdown).
   std::thread end_streams([&] {
     const auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
-    while (!drained && (service.calls_in_flight() > 0 || std::chrono::steady_clock::now() < grace)) {
+    while (!drained &&
+           (service.calls_in_flight() > 0 || std::chrono::steady_clock::now() < grace)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!drained) grpc_server_cancel_all_calls(server->c_server());

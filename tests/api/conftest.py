@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+
 from fixtures.grpc_server import grpc_server  # noqa: F401
 from fixtures.http_engine import ApiProcess, api_url, closed_port  # noqa: F401
 

@@ -8,6 +8,7 @@ capped at ~10,000 searches; invalid values pass through untouched.
 from __future__ import annotations
 
 import schemathesis
+
 from peaje.limits import MAX_REPEAT
 
 MAX_SEARCHES = 10_000

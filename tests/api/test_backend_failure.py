@@ -7,6 +7,7 @@ import signal
 import time
 
 import httpx
+
 from fixtures.grpc_server import ServerProcess
 from fixtures.http_engine import ApiProcess
 

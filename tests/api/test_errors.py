@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from fixtures.http_engine import ApiProcess
+
 from peaje.limits import MAX_TARGETS
+
+from fixtures.http_engine import ApiProcess
 
 PROBLEM = "urn:peaje:problem:"
 ENGINES = ["python", "native", "grpc"]

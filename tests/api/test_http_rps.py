@@ -6,6 +6,7 @@ import json
 import shutil
 
 import pytest
+
 from peaje.bench import http_rps
 
 CLIENTS = ["httpx", pytest.param("wrk", marks=pytest.mark.skipif(

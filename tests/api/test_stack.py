@@ -9,9 +9,11 @@ import sys
 import time
 
 import httpx
+
+from peaje.engine import ENGINES
+
 from fixtures.grpc_server import SERVER_BIN
 from fixtures.http_engine import closed_port
-from peaje.engine import ENGINES
 
 
 def test_stack_starts_answers_and_stops_on_ctrl_c(tmp_path):

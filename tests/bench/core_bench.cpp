@@ -81,8 +81,7 @@ void BM_BytesDict(benchmark::State& state) {
     values.push_back("value-" + std::to_string(i));
   }
   auto units = [](const std::string& s) {
-    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()),
-                                         s.size());
+    return std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(s.data()), s.size());
   };
   for (auto _ : state) {
     peaje::BytesDict dict;

@@ -11,10 +11,11 @@ import time
 
 import grpc
 import pytest
-from fixtures.grpc_server import SERVER_BIN, ServerProcess
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import peaje
+
+from fixtures.grpc_server import SERVER_BIN, ServerProcess
 
 DATASET = "range:100000"
 TARGETS = list(range(0, 100_000, 100))  # 1000 targets

@@ -25,10 +25,10 @@ TEST(ServerConfig, Defaults) {
 }
 
 TEST(ServerConfig, FlagsRepeatListenAndTakeBothSpellings) {
-  const auto config = parse_config({"--listen", "127.0.0.1:0", "--listen=unix:/tmp/p.sock",
-                                    "--threads=3", "--max-message-bytes", "2048",
-                                    "--dataset-cache", "0", "--drain-seconds=1"},
-                                   env_of({}));
+  const auto config =
+      parse_config({"--listen", "127.0.0.1:0", "--listen=unix:/tmp/p.sock", "--threads=3",
+                    "--max-message-bytes", "2048", "--dataset-cache", "0", "--drain-seconds=1"},
+                   env_of({}));
   ASSERT_TRUE(config);
   EXPECT_EQ(config->listen, (std::vector<std::string>{"127.0.0.1:0", "unix:/tmp/p.sock"}));
   EXPECT_EQ(config->threads, 3);

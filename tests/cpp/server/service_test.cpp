@@ -139,10 +139,10 @@ TEST_F(ServiceTest, TooLargeIsResourceExhausted) {
   SearchResponse response;
   EXPECT_EQ(search(resident("range:10000001", {1}), response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_EQ(search(resident("range:10", std::vector<std::int64_t>(1001, 1), limits::kMaxRepeat),
-                   response)
-                .error_code(),
-            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(
+      search(resident("range:10", std::vector<std::int64_t>(1001, 1), limits::kMaxRepeat), response)
+          .error_code(),
+      grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Over --max-message-bytes: refused by gRPC itself, before the service.
   std::vector<std::int64_t> big(kMaxMessageBytes / 2);
   for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<std::int64_t>(i) << 20;
