@@ -26,7 +26,8 @@ from pathlib import Path
 
 import httpx
 
-from peaje.bench.servers import SERVER_BIN, free_port, stop_process, wait_serving
+from peaje.bench.servers import wait_serving
+from peaje.processes import SERVER_BIN, free_port, stop_process, wait_http_ready
 
 SEARCH_BODY = {"targets": [66666]}  # resident range:100000, one target
 LOADS = [
@@ -66,16 +67,7 @@ def start_stack(stack: ExitStack) -> str:
         env={**os.environ, "PEAJE_GRPC_TARGET": grpc_target},
     )
     stack.callback(stop_process, api)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the API did not become ready")
+    return wait_http_ready(f"http://127.0.0.1:{port}")
 
 
 # ---- load -----------------------------------------------------------------------------------

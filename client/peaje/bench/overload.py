@@ -39,7 +39,8 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from peaje.bench.servers import SERVER_BIN, free_port, stop_process, wait_serving
+from peaje.bench.servers import wait_serving
+from peaje.processes import SERVER_BIN, free_port, stop_process, wait_http_ready
 
 WORK = {"dataset": "range:100000", "targets": list(range(0, 100000, 500)), "repeat": 1000}
 
@@ -61,16 +62,7 @@ def start_stack(stack: ExitStack, server_args: list[str], api_env: dict[str, str
              **api_env},
     )  # fmt: skip
     stack.callback(stop_process, api)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                return url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("the API did not become ready")
+    return wait_http_ready(f"http://127.0.0.1:{port}")
 
 
 # ---- admitted latency, from the API's histograms ------------------------------------------

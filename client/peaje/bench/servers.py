@@ -12,27 +12,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-SERVER_BIN = Path(
-    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
-)
+from peaje.processes import REPO, SERVER_BIN, free_port, stop_process
+
 TOXIPROXY_BIN = Path(
     os.environ.get("PEAJE_TOXIPROXY_BIN", REPO / ".tools" / "bin" / "toxiproxy-server")
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_serving(target: str, timeout: float) -> None:
@@ -45,17 +35,6 @@ def wait_serving(target: str, timeout: float) -> None:
                 return
             time.sleep(0.05)
     raise RuntimeError(f"peaje-server at {target} not SERVING within {timeout}s")
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 class BenchServers:

@@ -8,45 +8,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
-SERVER_BIN = Path(
-    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
-)
+from peaje.processes import REPO, SERVER_BIN, free_port, http_ready, stop_process
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
-def http_ready(url: str, timeout: float = 1.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
+__all__ = ["REPO", "SERVER_BIN", "LoadTargets", "free_port", "http_ready", "stop_process"]
 
 
 class LoadTargets:

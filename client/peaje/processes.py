@@ -1,0 +1,56 @@
+"""Helpers for the processes peaje's tools start (peaje-server, the API, Toxiproxy): where the
+server binary is, free loopback ports, readiness, and a stop that always ends the process."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+SERVER_BIN = Path(
+    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
+)
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
+    """SIGTERM (the servers drain on it), then SIGKILL if it overstays `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def http_ready(url: str, timeout: float = 1.0) -> bool:
+    """True when the API at `url` answers /readyz with 200."""
+    try:
+        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_http_ready(url: str, timeout: float = 30.0) -> str:
+    """Waits until the API at `url` is ready; returns `url`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if http_ready(url):
+            return url
+        time.sleep(0.1)
+    raise RuntimeError(f"the API at {url} did not become ready within {timeout}s")
