@@ -95,8 +95,9 @@ std::int64_t to_repeat(py::handle repeat) {
 // because converting an __index__ object runs Python code that may mutate the sequence.
 template <class OnItem>
 void for_each_int64(py::handle seq_like, const char* what, OnItem&& on_item) {
-  py::object seq = py::reinterpret_steal<py::object>(
-      PySequence_Fast(seq_like.ptr(), (std::string(what) + " must be a sequence of int").c_str()));
+  // The message is never shown (ours replaces it), so no string is built on the hot path.
+  py::object seq =
+      py::reinterpret_steal<py::object>(PySequence_Fast(seq_like.ptr(), "not a sequence"));
   if (!seq) {
     PyErr_Clear();
     throw invalid_argument(std::string(what) + " must be a sequence of int, got " +
@@ -120,9 +121,10 @@ Py_ssize_t sequence_length(py::handle seq_like, const char* what) {
 
 // Targets cross in every mode: converted to a native array, bounds-checked, never truncated.
 std::vector<std::int64_t> convert_targets(py::handle targets, std::int64_t repeat) {
-  peaje::check_batch(static_cast<std::size_t>(sequence_length(targets, "targets")), repeat);
+  const auto n = static_cast<std::size_t>(sequence_length(targets, "targets"));
+  peaje::check_batch(n, repeat);
   std::vector<std::int64_t> out;
-  out.reserve(static_cast<std::size_t>(sequence_length(targets, "targets")));
+  out.reserve(n);
   for_each_int64(targets, "targets", [&](std::size_t, std::int64_t v) { out.push_back(v); });
   return out;
 }
