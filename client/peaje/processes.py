@@ -25,16 +25,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> None:
-    """SIGTERM (the servers drain on it), then SIGKILL if it overstays `timeout`."""
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int | None:
+    """SIGTERM (the servers drain on it), then SIGKILL if it overstays `timeout`. The exit code
+    (None when there was no process)."""
+    if process is None:
+        return None
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    return process.returncode
 
 
 def http_ready(url: str, timeout: float = 1.0) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import shutil
 import statistics
@@ -26,8 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from peaje.bench.servers import wait_serving
-from peaje.processes import SERVER_BIN, free_port, stop_process, wait_http_ready
+from peaje.bench.servers import start_local_stack
 
 SEARCH_BODY = {"targets": [66666]}  # resident range:100000, one target
 LOADS = [
@@ -38,36 +36,6 @@ LOADS = [
 
 
 # ---- the processes --------------------------------------------------------------------------
-
-
-def start_stack(stack: ExitStack) -> str:
-    grpc_target = f"127.0.0.1:{free_port()}"
-    server = subprocess.Popen(
-        [str(SERVER_BIN), "--listen", grpc_target],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    stack.callback(stop_process, server)
-    wait_serving(grpc_target, 15)
-    port = free_port()
-    api = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "peaje.api:app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        env={**os.environ, "PEAJE_GRPC_TARGET": grpc_target},
-    )
-    stack.callback(stop_process, api)
-    return wait_http_ready(f"http://127.0.0.1:{port}")
 
 
 # ---- load -----------------------------------------------------------------------------------
@@ -207,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
-        url = args.url or start_stack(stack)
+        url = args.url or start_local_stack(stack)
         use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
         results: dict = {"url": url, "load": {}, "breakdown": []}
         for name, method, path, body in LOADS:

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -39,30 +38,9 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from peaje.bench.servers import wait_serving
-from peaje.processes import SERVER_BIN, free_port, stop_process, wait_http_ready
+from peaje.bench.servers import start_local_stack
 
 WORK = {"dataset": "range:100000", "targets": list(range(0, 100000, 500)), "repeat": 1000}
-
-
-def start_stack(stack: ExitStack, server_args: list[str], api_env: dict[str, str]) -> str:
-    grpc_target = f"127.0.0.1:{free_port()}"
-    server = subprocess.Popen(
-        [str(SERVER_BIN), "--listen", grpc_target, *server_args],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    stack.callback(stop_process, server)
-    wait_serving(grpc_target, 15)
-    port = free_port()
-    api = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        env={**os.environ, "PEAJE_GRPC_TARGET": grpc_target, "PEAJE_GRPC_TIMEOUT": "30",
-             **api_env},
-    )  # fmt: skip
-    stack.callback(stop_process, api)
-    return wait_http_ready(f"http://127.0.0.1:{port}")
 
 
 # ---- admitted latency, from the API's histograms ------------------------------------------
@@ -206,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             else ("peaje_engine_duration_seconds", {"engine": engine})
         )
         with ExitStack() as stack:
-            url = start_stack(stack, server_args, api_env)
+            url = start_local_stack(stack, server_args, {"PEAJE_GRPC_TIMEOUT": "30", **api_env})
             httpx.post(url + path, json=WORK, timeout=30)  # warm-up: dataset built
             for clients in levels:
                 before = histogram(url, metric, labels)

@@ -13,12 +13,15 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
-from peaje.processes import REPO, SERVER_BIN, free_port, stop_process
+from peaje.processes import REPO, SERVER_BIN, free_port, stop_process, wait_http_ready
 
 TOXIPROXY_BIN = Path(
     os.environ.get("PEAJE_TOXIPROXY_BIN", REPO / ".tools" / "bin" / "toxiproxy-server")
@@ -35,6 +38,29 @@ def wait_serving(target: str, timeout: float) -> None:
                 return
             time.sleep(0.05)
     raise RuntimeError(f"peaje-server at {target} not SERVING within {timeout}s")
+
+
+def start_local_stack(
+    stack: ExitStack, server_args: Sequence[str] = (), api_env: Mapping[str, str] | None = None
+) -> str:
+    """peaje-server and the API (one uvicorn worker) on free 127.0.0.1 ports, stopped when
+    `stack` closes; returns the API's URL once it is ready."""
+    grpc_target = f"127.0.0.1:{free_port()}"
+    server = subprocess.Popen(
+        [str(SERVER_BIN), "--listen", grpc_target, *server_args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stack.callback(stop_process, server)
+    wait_serving(grpc_target, 15)
+    port = free_port()
+    api = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
+         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        env={**os.environ, "PEAJE_GRPC_TARGET": grpc_target, **(api_env or {})},
+    )  # fmt: skip
+    stack.callback(stop_process, api)
+    return wait_http_ready(f"http://127.0.0.1:{port}")
 
 
 class BenchServers:
