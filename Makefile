@@ -49,7 +49,7 @@ demo: build
 
 # Every test, as CI runs it (.ci/run): the unit and contract suites first, then the whole stack
 # against sanitizer builds, under injected faults, soaked, and in containers.
-test: test-unit test-sanitize test-faults soak test-compose
+test: test-cpp test-fuzz test-unit test-sanitize test-faults soak test-compose
 	@echo "make test: all suites passed"
 
 # The quick loop: C++ tests, fuzz smoke, every pytest suite (containers excepted).
