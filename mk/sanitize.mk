@@ -1,5 +1,7 @@
 # The contract suite once against ASan+UBSan builds of the extension and the server, plus the
-# C++ tests under the same sanitizers. Python itself is not instrumented: libasan is preloaded.
+# C++ tests under the same sanitizers; every binding's module (pybind11, nanobind, Cython) is
+# loaded from the sanitized build (PEAJE_EXTENSION_DIR). Python itself is not instrumented:
+# libasan is preloaded.
 SAN_BUILD := build/sanitize
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -15,7 +17,7 @@ sanitize-build: build
 test-sanitize: sanitize-build
 	@$(SAN_ENV) ctest --test-dir $(SAN_BUILD) --output-on-failure -j $(JOBS)
 	@$(SAN_ENV) LD_PRELOAD="$$(g++ -print-file-name=libasan.so) $$(g++ -print-file-name=libstdc++.so)" \
-	  PEAJE_NATIVE_SO=$$(ls $(SAN_BUILD)/bindings/_native*.so) \
+	  PEAJE_EXTENSION_DIR=$(SAN_BUILD)/bindings \
 	  PEAJE_SERVER_BIN=$(SAN_BUILD)/server/peaje-server \
 	  $(PY) -m pytest -q -p no:cacheprovider tests/contract tests/native $(SANITIZE_PYTEST_ARGS)
 	@echo "test-sanitize: contract suite passed on ASan+UBSan builds"

@@ -12,25 +12,38 @@ BUILD = REPO / "build" / "cmake"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-def _load_native_override() -> None:
-    """PEAJE_NATIVE_SO=path loads that build of peaje._native (e.g. the ASan/UBSan one from
-    `make test-sanitize`) in place of the installed extension, before any test imports it."""
+EXTENSIONS = ("_native", "_nanobind", "_cython")  # peaje's compiled modules, one per binding
+
+
+def _load_extension_overrides() -> None:
+    """PEAJE_EXTENSION_DIR=dir loads the builds of peaje's compiled modules found there (e.g. the
+    ASan/UBSan ones from `make test-sanitize`) in place of the installed ones, before any test
+    imports them; PEAJE_NATIVE_SO=path does it for peaje._native alone (the older knob)."""
+    import importlib.util
     import os
 
-    path = os.environ.get("PEAJE_NATIVE_SO")
-    if not path:
+    paths = {}
+    directory = os.environ.get("PEAJE_EXTENSION_DIR")
+    if directory:
+        for name in EXTENSIONS:
+            found = sorted(Path(directory).glob(f"{name}.*.so"))
+            if not found:
+                raise RuntimeError(f"PEAJE_EXTENSION_DIR={directory} has no {name}*.so")
+            paths[name] = str(found[0])
+    if os.environ.get("PEAJE_NATIVE_SO"):
+        paths["_native"] = os.environ["PEAJE_NATIVE_SO"]
+    if not paths:
         return
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("peaje._native", path)
-    if spec is None or spec.loader is None:
-        raise RuntimeError(f"PEAJE_NATIVE_SO={path} is not a loadable extension")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["peaje._native"] = module
-    spec.loader.exec_module(module)
     import peaje
 
-    peaje._native = module
+    for name, path in paths.items():
+        spec = importlib.util.spec_from_file_location(f"peaje.{name}", path)
+        if spec is None or spec.loader is None:
+            raise RuntimeError(f"{path} is not a loadable extension")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[f"peaje.{name}"] = module
+        spec.loader.exec_module(module)
+        setattr(peaje, name, module)
 
 
-_load_native_override()
+_load_extension_overrides()
