@@ -84,7 +84,10 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   peaje::server::DatasetCache datasets(config.dataset_cache);
-  peaje::server::PeajeService service(datasets);
+  peaje::server::PeajeService service(datasets, config.threads);
+  // Outlives the server: its calls report to it until they end.
+  peaje::server::StreamGuard streams(config.max_streams,
+                                     std::chrono::seconds(config.stream_idle_seconds));
 
   grpc::EnableDefaultHealthCheckService(true);
   // gRPC's built-in health service registers no descriptors; touching the generated ones links
@@ -103,10 +106,12 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
   if (config.threads > 0) {
-    // One polling thread plus `threads` call threads; a call beyond them is refused at once
-    // (UNAVAILABLE, see FrameworkStatusInterceptorFactory), not queued.
+    // Every sync call holds a thread for its life, streams included. The service admits
+    // `threads` peaje.v1 calls and refuses the next at once (UNAVAILABLE), not queued; the
+    // StreamGuard admits `max_streams` streams. The quota leaves room for both, one polling
+    // thread and one to refuse with, so open streams can never take the calls' threads.
     grpc::ResourceQuota quota("peaje-server");
-    quota.SetMaxThreads(config.threads + 1);
+    quota.SetMaxThreads(config.threads + config.max_streams + 2);
     builder.SetResourceQuota(quota);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
@@ -115,7 +120,7 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(
-      std::make_unique<peaje::server::FrameworkStatusInterceptorFactory>(config.threads));
+      std::make_unique<peaje::server::FrameworkStatusInterceptorFactory>(&streams));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   bool all_bound = server != nullptr;
@@ -141,6 +146,8 @@ int main(int argc, char** argv) {
   health->SetServingStatus(peaje::v1::Peaje::service_full_name(), true);
   log_event("start", ",\"listen\":" + json_list(bound) +
                          ",\"threads\":" + std::to_string(config.threads) +
+                         ",\"max_streams\":" + std::to_string(config.max_streams) +
+                         ",\"stream_idle_seconds\":" + std::to_string(config.stream_idle_seconds) +
                          ",\"max_message_bytes\":" + std::to_string(config.max_message_bytes) +
                          ",\"dataset_cache\":" + std::to_string(config.dataset_cache) +
                          ",\"drain_seconds\":" + std::to_string(config.drain_seconds));

@@ -17,23 +17,30 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using peaje::v1::BytesDictEntry;
 
-// Counts a handler as in flight for its lifetime.
-class InFlight {
+// Counts a handler as in flight for its lifetime; past `max_calls` (0: no cap) it is not admitted.
+class Admission {
  public:
-  explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
-  ~InFlight() { --count_; }
-  InFlight(const InFlight&) = delete;
-  InFlight& operator=(const InFlight&) = delete;
+  Admission(std::atomic<int>& count, int max_calls)
+      : count_(count), admitted_(count_.fetch_add(1) < max_calls || max_calls == 0) {}
+  ~Admission() { --count_; }
+  Admission(const Admission&) = delete;
+  Admission& operator=(const Admission&) = delete;
+  bool admitted() const noexcept { return admitted_; }
 
  private:
   std::atomic<int>& count_;
+  const bool admitted_;
 };
+
+grpc::Status server_busy(grpc::ServerContext* context, int max_calls) {
+  // The standard hint of when to retry (gRFC A6); peaje's client reads it as Overloaded.
+  context->AddTrailingMetadata("grpc-retry-pushback-ms", std::to_string(kBusyRetryMs));
+  return {grpc::StatusCode::UNAVAILABLE, "server busy: all " + std::to_string(max_calls) +
+                                             " call slots are in use (--threads); retry"};
+}
 
 // A call the client abandoned (deadline passed, gone) or the server cancelled while draining.
 struct Cancelled {};
-
-// How long a caller refused for "server busy" is asked to wait before retrying.
-constexpr int kBusyRetryMs = 1000;
 
 // Searches per slice of a long repeat: a few milliseconds of work between cancellation checks.
 constexpr std::int64_t kSearchesPerSlice = 1 << 20;
@@ -85,10 +92,27 @@ std::string value_bytes(const BytesDictEntry& entry, int position) {
 
 class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit FrameworkStatusInterceptor(int max_threads) : max_threads_(max_threads) {}
+  FrameworkStatusInterceptor(grpc::experimental::ServerRpcInfo* info, StreamGuard* streams)
+      : info_(info),
+        streams_(info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY ? nullptr
+                                                                                : streams) {}
+  ~FrameworkStatusInterceptor() override {
+    if (stream_id_ != 0) streams_->close(stream_id_);
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
+    using Type = grpc::experimental::ServerRpcInfo::Type;
+    if (streams_ != nullptr) {
+      if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+        const Type type = info_->type();
+        stream_id_ = streams_->open(info_->server_context()->c_call(),
+                                    type == Type::BIDI_STREAMING || type == Type::CLIENT_STREAMING);
+      } else if (stream_id_ != 0 &&
+                 methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+        streams_->touch(stream_id_);
+      }
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
@@ -98,9 +122,7 @@ class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor 
       } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
                  status.error_message() == "Server Threadpool Exhausted") {
         methods->ModifySendStatus(
-            {grpc::StatusCode::UNAVAILABLE, "server busy: all " + std::to_string(max_threads_) +
-                                                " call threads are in use (--threads); retry"});
-        // The standard hint of when to retry (gRFC A6); peaje's client reads it as Overloaded.
+            {grpc::StatusCode::UNAVAILABLE, "server busy: every gRPC thread is in use; retry"});
         methods->GetSendTrailingMetadata()->emplace("grpc-retry-pushback-ms",
                                                     std::to_string(kBusyRetryMs));
       }
@@ -109,14 +131,16 @@ class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor 
   }
 
  private:
-  int max_threads_;
+  grpc::experimental::ServerRpcInfo* info_;
+  StreamGuard* streams_;  // null for unary calls
+  std::uint64_t stream_id_ = 0;
 };
 
 }  // namespace
 
 grpc::experimental::Interceptor* FrameworkStatusInterceptorFactory::CreateServerInterceptor(
-    grpc::experimental::ServerRpcInfo* /*info*/) {
-  return new FrameworkStatusInterceptor(max_threads_);  // owned and deleted by gRPC
+    grpc::experimental::ServerRpcInfo* info) {
+  return new FrameworkStatusInterceptor(info, streams_);  // owned and deleted by gRPC
 }
 
 grpc::Status status_of_current_exception() {
@@ -146,7 +170,8 @@ grpc::Status status_of_current_exception() {
 grpc::Status PeajeService::Search(grpc::ServerContext* context,
                                   const peaje::v1::SearchRequest* request,
                                   peaje::v1::SearchResponse* response) {
-  const InFlight in_flight(in_flight_);
+  const Admission admission(in_flight_, max_calls_);
+  if (!admission.admitted()) return server_busy(context, max_calls_);
   try {
     const auto start = Clock::now();
     const std::int64_t repeat = request->repeat() == 0 ? 1 : request->repeat();
@@ -180,10 +205,11 @@ grpc::Status PeajeService::Search(grpc::ServerContext* context,
   }
 }
 
-grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* /*context*/,
+grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* context,
                                        const peaje::v1::ToBytesDictRequest* request,
                                        peaje::v1::ToBytesDictResponse* response) {
-  const InFlight in_flight(in_flight_);
+  const Admission admission(in_flight_, max_calls_);
+  if (!admission.admitted()) return server_busy(context, max_calls_);
   try {
     const auto start = Clock::now();
     // Every handler encodes valid UTF-8 alike; the name is still checked so a typo is an error.
@@ -207,10 +233,11 @@ grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* /*context*/,
   }
 }
 
-grpc::Status PeajeService::Noop(grpc::ServerContext* /*context*/,
+grpc::Status PeajeService::Noop(grpc::ServerContext* context,
                                 const peaje::v1::NoopRequest* /*request*/,
                                 peaje::v1::NoopResponse* response) {
-  const InFlight in_flight(in_flight_);
+  const Admission admission(in_flight_, max_calls_);
+  if (!admission.admitted()) return server_busy(context, max_calls_);
   response->set_server_ns(0);
   return grpc::Status::OK;
 }

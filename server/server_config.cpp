@@ -59,6 +59,15 @@ const std::vector<Setting>& settings() {
        [=](ServerConfig& c, const std::string& v) {
          c.threads = static_cast<int>(parse_number("--threads", v, 0, 4096));
        }},
+      {"--max-streams", "PEAJE_MAX_STREAMS",
+       [](ServerConfig& c, const std::string& v) {
+         c.max_streams = static_cast<int>(parse_number("--max-streams", v, 0, 4096));
+       }},
+      {"--stream-idle-seconds", "PEAJE_STREAM_IDLE_SECONDS",
+       [](ServerConfig& c, const std::string& v) {
+         c.stream_idle_seconds =
+             static_cast<int>(parse_number("--stream-idle-seconds", v, 0, 86400));
+       }},
       {"--max-message-bytes", "PEAJE_MAX_MESSAGE_BYTES",
        [=](ServerConfig& c, const std::string& v) {
          c.max_message_bytes = static_cast<int>(parse_number("--max-message-bytes", v, 1024, kInt));
@@ -78,16 +87,22 @@ const std::vector<Setting>& settings() {
 }  // namespace
 
 std::string usage() {
-  return "usage: peaje-server [--listen host:port|unix:PATH]... [--threads N]\n"
-         "                    [--max-message-bytes N] [--dataset-cache N] [--drain-seconds N]\n"
+  return "usage: peaje-server [--listen host:port|unix:PATH]... [--threads N] [--max-streams N]\n"
+         "                    [--stream-idle-seconds N] [--max-message-bytes N]\n"
+         "                    [--dataset-cache N] [--drain-seconds N]\n"
          "  --listen             address to serve on, repeatable (default 127.0.0.1:50051)\n"
-         "  --threads            most calls served at once, more are refused UNAVAILABLE;\n"
-         "                       0 = no cap, gRPC adds threads as needed (default 0)\n"
+         "  --threads            most peaje.v1 calls served at once, more are refused\n"
+         "                       UNAVAILABLE; 0 = no cap, gRPC adds threads as needed (default 0)\n"
+         "  --max-streams        reflection and health Watch streams open at once, apart from\n"
+         "                       --threads; more are refused UNAVAILABLE; 0 = no cap (default 16)\n"
+         "  --stream-idle-seconds  a reflection stream the client leaves silent this long is\n"
+         "                       closed (UNAVAILABLE); 0 = never (default 30)\n"
          "  --max-message-bytes  largest request or response (default 67108864)\n"
          "  --dataset-cache      resident datasets kept, least recently used evicted (default 8)\n"
          "  --drain-seconds      SIGTERM/SIGINT wait for in-flight calls (default 10)\n"
          "Each flag has an environment equivalent: PEAJE_LISTEN (comma-separated),\n"
-         "PEAJE_THREADS, PEAJE_MAX_MESSAGE_BYTES, PEAJE_DATASET_CACHE, PEAJE_DRAIN_SECONDS.\n"
+         "PEAJE_THREADS, PEAJE_MAX_STREAMS, PEAJE_STREAM_IDLE_SECONDS, PEAJE_MAX_MESSAGE_BYTES,\n"
+         "PEAJE_DATASET_CACHE, PEAJE_DRAIN_SECONDS.\n"
          "Flags win over the environment.\n";
 }
 

@@ -1,16 +1,23 @@
 """Overload at peaje-server: a call past the --threads cap is refused at once with UNAVAILABLE
 "server busy" and the standard grpc-retry-pushback-ms trailer; the grpc engine raises
 peaje.Overloaded (a peaje.Unavailable, never the 'too large' of RESOURCE_EXHAUSTED) carrying the
-server's retry delay, and the HTTP front answers 503 with that Retry-After."""
+server's retry delay, and the HTTP front answers 503 with that Retry-After. Streams (reflection,
+health Watch) have an allowance of their own (--max-streams) and an idle timeout, so clients
+holding them open never take the call slots of --threads."""
 
 from __future__ import annotations
 
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import httpx
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 import peaje
 from peaje.v1 import peaje_pb2, peaje_pb2_grpc
@@ -72,3 +79,120 @@ def test_api_answers_503_with_the_servers_retry_after():
             assert response.status_code == 503, response.text
             assert int(response.headers["retry-after"]) >= 1
             assert "server busy" in response.json()["detail"]
+
+
+class IdleStream:
+    """A ServerReflectionInfo stream that asks one question, then holds the stream open and
+    silent, as grpcurl does for its whole life."""
+
+    def __init__(self, channel: grpc.Channel):
+        self._release = threading.Event()
+        self.call = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            self._requests(), timeout=60
+        )
+
+    def _requests(self) -> Iterator[reflection_pb2.ServerReflectionRequest]:
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+        self._release.wait(60)
+
+    def first_answer(self) -> reflection_pb2.ServerReflectionResponse:
+        return next(self.call)
+
+    def close(self) -> None:
+        self._release.set()
+        self.call.cancel()
+
+
+def search_ok(channel: grpc.Channel) -> bool:
+    response = peaje_pb2_grpc.PeajeStub(channel).Search(
+        peaje_pb2.SearchRequest(dataset="range:1000", targets=[5]), timeout=5
+    )
+    return list(response.indices) == [5]
+
+
+def test_idle_streams_do_not_starve_search():
+    with ServerProcess(args=("--threads", "4", "--max-streams", "6")) as server:
+        with grpc.insecure_channel(server.tcp_target) as channel:
+            streams = [IdleStream(channel) for _ in range(6)]
+            try:
+                for stream in streams:  # each stream is open on the server now
+                    assert stream.first_answer().list_services_response.service
+                assert all(search_ok(channel) for _ in range(20))
+                health = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(), timeout=5
+                )
+                assert health.status == health_pb2.HealthCheckResponse.SERVING
+                # Past the allowance, a stream is refused; calls are still served.
+                extra = IdleStream(channel)
+                with pytest.raises(grpc.RpcError) as refused:
+                    extra.first_answer()
+                extra.close()
+                assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+                assert "--max-streams" in refused.value.details()
+                assert search_ok(channel)
+            finally:
+                for stream in streams:
+                    stream.close()
+            # Slots come back once streams end.
+            again = IdleStream(channel)
+            assert again.first_answer().list_services_response.service
+            again.close()
+
+
+def test_a_silent_stream_is_closed_after_the_idle_timeout():
+    with ServerProcess(args=("--stream-idle-seconds", "1")) as server:
+        with grpc.insecure_channel(server.tcp_target) as channel:
+            stream = IdleStream(channel)
+            assert stream.first_answer().list_services_response.service
+            start = time.monotonic()
+            with pytest.raises(grpc.RpcError) as closed:
+                next(stream.call)
+            stream.close()
+            assert closed.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert "no message from the client" in closed.value.details()
+            assert 0.9 < time.monotonic() - start < 10
+
+
+GRPCURL = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "grpcurl"
+
+
+def test_grpcurl_sessions_held_open_leave_search_answered():
+    """The issue's example: four grpcurl processes waiting on stdin, each holding its reflection
+    stream, on a --threads 4 server; a fifth grpcurl still gets its Search answered."""
+    if not GRPCURL.is_file():
+        pytest.skip(f"{GRPCURL} missing: run scripts/install-go-tools.sh")
+    with ServerProcess(args=("--threads", "4")) as server:
+        waiting = [
+            subprocess.Popen(
+                [str(GRPCURL), "-plaintext", "-d", "@", server.tcp_target, "peaje.v1.Peaje/Search"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for _ in range(4)
+        ]
+        try:
+            time.sleep(1.0)  # each has opened its reflection stream and waits for stdin
+            assert all(p.poll() is None for p in waiting)
+            result = subprocess.run(
+                [
+                    str(GRPCURL),
+                    "-plaintext",
+                    "-max-time",
+                    "10",
+                    "-d",
+                    '{"dataset": "range:1000", "targets": [5]}',
+                    server.tcp_target,
+                    "peaje.v1.Peaje/Search",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+            assert result.returncode == 0, result.stderr
+            assert '"5"' in result.stdout
+        finally:
+            for process in waiting:
+                process.kill()
+                process.wait()

@@ -19,6 +19,8 @@ TEST(ServerConfig, Defaults) {
   ASSERT_TRUE(config);
   EXPECT_EQ(config->listen, std::vector<std::string>{"127.0.0.1:50051"});
   EXPECT_EQ(config->threads, 0);
+  EXPECT_EQ(config->max_streams, 16);
+  EXPECT_EQ(config->stream_idle_seconds, 30);
   EXPECT_EQ(config->max_message_bytes, 64 << 20);
   EXPECT_EQ(config->dataset_cache, 8u);
   EXPECT_EQ(config->drain_seconds, 10);
@@ -27,7 +29,8 @@ TEST(ServerConfig, Defaults) {
 TEST(ServerConfig, FlagsRepeatListenAndTakeBothSpellings) {
   const auto config =
       parse_config({"--listen", "127.0.0.1:0", "--listen=unix:/tmp/p.sock", "--threads=3",
-                    "--max-message-bytes", "2048", "--dataset-cache", "0", "--drain-seconds=1"},
+                    "--max-message-bytes", "2048", "--dataset-cache", "0", "--drain-seconds=1",
+                    "--max-streams", "2", "--stream-idle-seconds=0"},
                    env_of({}));
   ASSERT_TRUE(config);
   EXPECT_EQ(config->listen, (std::vector<std::string>{"127.0.0.1:0", "unix:/tmp/p.sock"}));
@@ -35,6 +38,8 @@ TEST(ServerConfig, FlagsRepeatListenAndTakeBothSpellings) {
   EXPECT_EQ(config->max_message_bytes, 2048);
   EXPECT_EQ(config->dataset_cache, 0u);
   EXPECT_EQ(config->drain_seconds, 1);
+  EXPECT_EQ(config->max_streams, 2);
+  EXPECT_EQ(config->stream_idle_seconds, 0);
 }
 
 TEST(ServerConfig, EnvironmentThenFlagsWin) {
@@ -58,10 +63,10 @@ TEST(ServerConfig, HelpIsNotAConfig) { EXPECT_FALSE(parse_config({"--help"}, env
 
 TEST(ServerConfig, BadValuesAreConfigErrorsNamingTheSetting) {
   const std::vector<std::vector<std::string>> bad = {
-      {"--threads", "x"},          {"--threads", "-1"},        {"--max-message-bytes", "10"},
-      {"--dataset-cache", "1.5"},  {"--listen", "nohostport"}, {"--listen", "unix:"},
-      {"--listen", "127.0.0.1:"},  {"--drain-seconds"},        {"--unknown"},
-      {"--threads", "99999999999"}};
+      {"--threads", "x"},           {"--threads", "-1"},        {"--max-message-bytes", "10"},
+      {"--dataset-cache", "1.5"},   {"--listen", "nohostport"}, {"--listen", "unix:"},
+      {"--listen", "127.0.0.1:"},   {"--drain-seconds"},        {"--unknown"},
+      {"--threads", "99999999999"}, {"--max-streams", "-1"},    {"--stream-idle-seconds", "x"}};
   for (const auto& args : bad) {
     EXPECT_THROW(parse_config(args, env_of({})), ConfigError) << args[0];
   }
