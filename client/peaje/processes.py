@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -16,6 +17,18 @@ REPO = Path(__file__).resolve().parents[2]
 SERVER_BIN = Path(
     os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
 )
+
+
+# The API's server: uvicorn on its fast parts, named so a missing uvloop or httptools fails at
+# start-up instead of falling back to the pure-Python loop and parser (measured in
+# peaje.bench.http_rps). compose.yaml's api commands say the same.
+API_SERVER_OPTIONS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
+
+
+def api_command(host: str, port: int, app: str = "peaje.api:app", *extra: str) -> list[str]:
+    """The command line that serves `app` (default: the API) on host:port."""
+    return [sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port),
+            *API_SERVER_OPTIONS, *extra]  # fmt: skip
 
 
 def free_port() -> int:

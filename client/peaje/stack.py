@@ -20,7 +20,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from peaje.processes import stop_process
+from peaje.processes import api_command, stop_process
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_BIN = Path(
@@ -96,17 +96,7 @@ def build_children(args: argparse.Namespace) -> list[Child]:
         Child("peaje-server", [str(args.server_bin), "--listen", grpc_target], grpc_target),
         Child(
             "api",
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "peaje.api:app",
-                "--host",
-                HOST,
-                "--port",
-                str(args.api_port),
-                "--no-access-log",
-            ],
+            api_command(HOST, args.api_port),
             api_url,
             env={"PEAJE_GRPC_TARGET": grpc_target},
         ),  # fmt: skip

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
@@ -21,7 +20,14 @@ from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 
-from peaje.processes import REPO, SERVER_BIN, free_port, stop_process, wait_http_ready
+from peaje.processes import (
+    REPO,
+    SERVER_BIN,
+    api_command,
+    free_port,
+    stop_process,
+    wait_http_ready,
+)
 
 TOXIPROXY_BIN = Path(
     os.environ.get("PEAJE_TOXIPROXY_BIN", REPO / ".tools" / "bin" / "toxiproxy-server")
@@ -55,8 +61,7 @@ def start_local_stack(
     wait_serving(grpc_target, 15)
     port = free_port()
     api = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
+        api_command("127.0.0.1", port, "peaje.api:app", "--log-level", "warning"),
         env={**os.environ, "PEAJE_GRPC_TARGET": grpc_target, **(api_env or {})},
     )  # fmt: skip
     stack.callback(stop_process, api)

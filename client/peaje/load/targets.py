@@ -9,12 +9,11 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-from peaje.processes import REPO, SERVER_BIN, free_port, http_ready, stop_process
+from peaje.processes import REPO, SERVER_BIN, api_command, free_port, http_ready, stop_process
 
 __all__ = ["REPO", "SERVER_BIN", "LoadTargets", "free_port", "http_ready", "stop_process"]
 
@@ -86,8 +85,7 @@ class LoadTargets:
         env = {**os.environ, "PEAJE_GRPC_TARGET": self.grpc_target or "127.0.0.1:50051"}
         log = open(self.workdir / "api.log", "ab")  # noqa: SIM115 - lives as long as the API
         self.api = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "peaje.api:app", "--host", "127.0.0.1",
-             "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            api_command("127.0.0.1", port, "peaje.api:app", "--log-level", "warning"),
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
         log.close()
