@@ -18,6 +18,8 @@ seconds). gRPC statuses become peaje's errors (design.md, "Errors"). Text crosse
 from __future__ import annotations
 
 import array
+import asyncio
+import threading
 from typing import Any, NoReturn
 
 import grpc
@@ -176,26 +178,167 @@ def _check_timeout(timeout: Any) -> float:
     return float(timeout)
 
 
+# ---- clients: the transports one engine can use -----------------------------------------------
+
+# (path, response class) of every unary method the engines call.
+SEARCH = ("/peaje.v1.Peaje/Search", peaje_pb2.SearchResponse)
+TO_BYTES_DICT = ("/peaje.v1.Peaje/ToBytesDict", peaje_pb2.ToBytesDictResponse)
+NOOP = ("/peaje.v1.Peaje/Noop", peaje_pb2.NoopResponse)
+HEALTH_CHECK = ("/grpc.health.v1.Health/Check", health_pb2.HealthCheckResponse)
+METHODS = (SEARCH, TO_BYTES_DICT, NOOP, HEALTH_CHECK)
+
+_STATUS_CODES = {code.value[0]: code for code in grpc.StatusCode}
+
+
+class CallFailure(grpc.RpcError):
+    """A failed call of the C++ client, shaped as grpcio's errors so one mapping serves all."""
+
+    def __init__(self, code: int, details: str, trailing: list[tuple[str, str]]) -> None:
+        super().__init__(code, details)
+        self._code = _STATUS_CODES.get(code, grpc.StatusCode.UNKNOWN)
+        self._details = details
+        self._trailing = tuple(trailing)
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+    def trailing_metadata(self) -> tuple[tuple[str, str], ...]:
+        return self._trailing
+
+
+class GrpcioClient:
+    """grpcio's synchronous channel (its bundled gRPC core, called through Cython)."""
+
+    def __init__(self, target: str) -> None:
+        self._channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._methods = {
+            path: self._channel.unary_unary(
+                path,
+                request_serializer=_serialize,
+                response_deserializer=response.FromString,
+            )
+            for path, response in METHODS
+        }
+
+    def call(self, method: tuple[str, Any], request: Any, timeout: float) -> Any:
+        return self._methods[method[0]](request, timeout=timeout)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class AioClient:
+    """grpc.aio's channel, driven from synchronous callers on a private event loop in a
+    thread of its own (each call is one hand-off to that loop and back)."""
+
+    def __init__(self, target: str) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="peaje-grpc-aio", daemon=True
+        )
+        self._thread.start()
+        self._channel = self._run(self._open(target))
+
+    async def _open(self, target: str) -> Any:
+        channel = grpc.aio.insecure_channel(target, options=CHANNEL_OPTIONS)
+        self._methods = {
+            path: channel.unary_unary(
+                path, request_serializer=_serialize, response_deserializer=response.FromString
+            )
+            for path, response in METHODS
+        }
+        return channel
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    async def _call(self, path: str, request: Any, timeout: float) -> Any:
+        return await self._methods[path](request, timeout=timeout)
+
+    def call(self, method: tuple[str, Any], request: Any, timeout: float) -> Any:
+        return self._run(self._call(method[0], request, timeout))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._run(self._channel.close())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+
+class CppClient:
+    """A C++ gRPC client (Debian's libgrpc++, in the extension peaje._grpc_client): serialized
+    messages cross into C++, one blocking call runs there with the GIL released."""
+
+    def __init__(self, target: str) -> None:
+        try:
+            from peaje import _grpc_client
+        except ImportError as e:
+            raise InvalidArgument(
+                f"client 'cpp' is not built ({e}): install libgrpc++-dev and rebuild peaje"
+            ) from None
+        self._channel = _grpc_client.Channel(target)
+        self._methods = {path: self._channel.unary(path) for path, _ in METHODS}
+
+    def call(self, method: tuple[str, Any], request: Any, timeout: float) -> Any:
+        code, payload, trailing = self._methods[method[0]](request.SerializeToString(), timeout)
+        if code:
+            raise CallFailure(code, payload, trailing)
+        return method[1].FromString(payload)
+
+    def close(self) -> None:
+        self._methods.clear()
+        self._channel = None
+
+
+def _serialize(message: Any) -> bytes:
+    return message.SerializeToString()
+
+
+# The clients a GrpcEngine can use (``client=``); the same server, proto and channel settings.
+CLIENTS: dict[str, type] = {"grpcio": GrpcioClient, "grpcio-aio": AioClient, "cpp": CppClient}
+DEFAULT_CLIENT = "grpcio"
+
+
+def available_clients() -> tuple[str, ...]:
+    """The clients usable in this installation (cpp needs the extension built with libgrpc++)."""
+    try:
+        from peaje import _grpc_client  # noqa: F401
+    except ImportError:
+        return tuple(name for name in CLIENTS if name != "cpp")
+    return tuple(CLIENTS)
+
+
 # ---- engines ----------------------------------------------------------------------------------
 
 
 class GrpcEngine:
-    """Engine "grpc": the C++ core in peaje-server, over one reused channel."""
+    """Engine "grpc": the C++ core in peaje-server, over one reused channel of one client."""
 
     name = "grpc"
     modes = MODES
     validating_modes = MODES
 
-    def __init__(self, target: str = DEFAULT_TARGET, timeout: float = DEFAULT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        timeout: float = DEFAULT_TIMEOUT,
+        client: str = DEFAULT_CLIENT,
+    ) -> None:
         self.target = target
         self.timeout = _check_timeout(timeout)
-        self._channel = grpc.insecure_channel(target, options=CHANNEL_OPTIONS)
-        self._stub = peaje_pb2_grpc.PeajeStub(self._channel)
-        self._health = health_pb2_grpc.HealthStub(self._channel)
+        if client not in CLIENTS:
+            raise InvalidArgument(f"client must be one of {', '.join(CLIENTS)}, got {client!r}")
+        self.client = client
+        self._client = CLIENTS[client](target)
 
-    def _call(self, method: Any, request: Any) -> Any:
+    def _call(self, method: tuple[str, Any], request: Any) -> Any:
         try:
-            return method(request, timeout=self.timeout)
+            return self._client.call(method, request, self.timeout)
         except grpc.RpcError as e:
             raise_for_status(e, self.target, self.timeout)
 
@@ -203,7 +346,7 @@ class GrpcEngine:
         self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
     ) -> tuple[list[int], int]:
         """(indices, server_ns): server_ns is the time spent inside the core."""
-        response = self._call(self._stub.Search, search_request(values, targets, mode, repeat))
+        response = self._call(SEARCH, search_request(values, targets, mode, repeat))
         return list(response.indices), response.server_ns
 
     def search(
@@ -214,26 +357,28 @@ class GrpcEngine:
     def to_bytes_dict_timed(
         self, mapping: Any, errors: str = "strict"
     ) -> tuple[dict[bytes, bytes], int]:
-        response = self._call(self._stub.ToBytesDict, bytes_dict_request(mapping, errors))
+        response = self._call(TO_BYTES_DICT, bytes_dict_request(mapping, errors))
         return bytes_dict_of(response), response.server_ns
 
     def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
         return self.to_bytes_dict_timed(mapping, errors)[0]
 
     def noop(self) -> None:
-        """A round trip that does nothing: the pure cost of crossing."""
-        self._call(self._stub.Noop, peaje_pb2.NoopRequest())
+        """A round trip that does nothing: the pure cost of crossing (one Noop RPC)."""
+        self._call(NOOP, peaje_pb2.NoopRequest())
 
     def check_ready(self) -> bool:
         """True when the server's health service answers SERVING."""
         try:
-            response = self._health.Check(health_pb2.HealthCheckRequest(), timeout=self.timeout)
+            response = self._client.call(
+                HEALTH_CHECK, health_pb2.HealthCheckRequest(), self.timeout
+            )
         except grpc.RpcError:
             return False
         return response.status == health_pb2.HealthCheckResponse.SERVING
 
     def close(self) -> None:
-        self._channel.close()
+        self._client.close()
 
     def __enter__(self) -> GrpcEngine:
         return self

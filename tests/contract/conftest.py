@@ -6,7 +6,15 @@ import pytest
 
 import peaje
 
-from fixtures.grpc_server import grpc_server, grpc_tcp_engine, grpc_unix_engine  # noqa: F401
+from fixtures.grpc_server import (  # noqa: F401
+    grpc_aio_tcp_engine,
+    grpc_aio_unix_engine,
+    grpc_cpp_tcp_engine,
+    grpc_cpp_unix_engine,
+    grpc_server,
+    grpc_tcp_engine,
+    grpc_unix_engine,
+)
 from fixtures.http_engine import (  # noqa: F401
     api_url,
     http_grpc_engine,

@@ -35,6 +35,19 @@ SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("native-resident", "native_engine", "resident", validates=True),
     SubjectSpec("grpc-tcp", "grpc_tcp_engine", "copy", validates=True, carries_surrogates=False),
     SubjectSpec("grpc-unix", "grpc_unix_engine", "copy", validates=True, carries_surrogates=False),
+    # The grpc engine's other clients (peaje.remote.CLIENTS): the same cases over each.
+    SubjectSpec(
+        "grpc-aio-tcp", "grpc_aio_tcp_engine", "copy", validates=True, carries_surrogates=False
+    ),
+    SubjectSpec(
+        "grpc-aio-unix", "grpc_aio_unix_engine", "copy", validates=True, carries_surrogates=False
+    ),
+    SubjectSpec(
+        "grpc-cpp-tcp", "grpc_cpp_tcp_engine", "copy", validates=True, carries_surrogates=False
+    ),
+    SubjectSpec(
+        "grpc-cpp-unix", "grpc_cpp_unix_engine", "copy", validates=True, carries_surrogates=False
+    ),
     # The HTTP front (a real uvicorn process, tests/fixtures/http_engine.py): inline values are
     # validated at that boundary whatever the engine and mode.
     SubjectSpec("http-python", "http_python_engine", None, validates=True),

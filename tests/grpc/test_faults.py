@@ -36,9 +36,9 @@ def repeat_for(engine, seconds: float) -> int:
 
 
 @pytest.mark.parametrize("kind", ["tcp", "unix"])
-def test_server_not_started_is_unavailable_fast(kind, tmp_path):
+def test_server_not_started_is_unavailable_fast(client, kind, tmp_path):
     target = f"127.0.0.1:{free_port()}" if kind == "tcp" else f"unix:{tmp_path}/none.sock"
-    with peaje.engine("grpc", target=target, timeout=5.0) as engine:
+    with peaje.engine("grpc", client=client, target=target, timeout=5.0) as engine:
         start = time.monotonic()
         with pytest.raises(peaje.Unavailable, match="unavailable"):
             engine.search(DATASET, [1])
@@ -46,8 +46,11 @@ def test_server_not_started_is_unavailable_fast(kind, tmp_path):
         assert engine.check_ready() is False
 
 
-def test_killed_server_is_unavailable_then_the_engine_recovers_by_itself():
-    with ServerProcess() as server, peaje.engine("grpc", target=server.tcp_target) as engine:
+def test_killed_server_is_unavailable_then_the_engine_recovers_by_itself(client):
+    with (
+        ServerProcess() as server,
+        peaje.engine("grpc", client=client, target=server.tcp_target) as engine,
+    ):
         assert engine.search(DATASET, [5]) == [5]
         server.kill()
         start = time.monotonic()
@@ -65,31 +68,31 @@ def test_killed_server_is_unavailable_then_the_engine_recovers_by_itself():
                 time.sleep(0.05)
 
 
-def test_deadline_exceeded_and_the_server_stops_the_work(grpc_server):
-    with peaje.engine("grpc", target=grpc_server.unix_target, timeout=0.3) as engine:
+def test_deadline_exceeded_and_the_server_stops_the_work(client, grpc_server):
+    with peaje.engine("grpc", client=client, target=grpc_server.unix_target, timeout=0.3) as engine:
         start = time.monotonic()
         with pytest.raises(peaje.DeadlineExceeded, match="0.3s"):
             engine.search(DATASET, TARGETS, repeat=peaje.limits.MAX_REPEAT)  # minutes of work
         assert time.monotonic() - start < 2.0
     # The abandoned call was cancelled between slices: the server answers promptly again.
-    with peaje.engine("grpc", target=grpc_server.unix_target, timeout=2.0) as engine:
+    with peaje.engine("grpc", client=client, target=grpc_server.unix_target, timeout=2.0) as engine:
         start = time.monotonic()
         assert engine.search(DATASET, TARGETS, repeat=10) == list(range(0, 100_000, 100))
         assert time.monotonic() - start < 1.0
 
 
-def test_message_over_the_limit_is_too_large_and_the_server_lives_on():
+def test_message_over_the_limit_is_too_large_and_the_server_lives_on(client):
     with ServerProcess(args=("--max-message-bytes", "1048576")) as server:
-        with peaje.engine("grpc", target=server.tcp_target) as engine:
+        with peaje.engine("grpc", client=client, target=server.tcp_target) as engine:
             with pytest.raises(peaje.TooLarge, match="larger than max"):
                 engine.search(list(range(1_000_000)), [1])  # ~3 MB of sint64
             assert engine.search(list(range(1000)), [999]) == [999]
 
 
-def test_graceful_drain_completes_in_flight_refuses_new_and_exits_zero():
+def test_graceful_drain_completes_in_flight_refuses_new_and_exits_zero(client):
     with ServerProcess(args=("--drain-seconds", "20")) as server:
-        busy = peaje.engine("grpc", target=server.tcp_target, timeout=30)
-        late = peaje.engine("grpc", target=server.unix_target, timeout=5)
+        busy = peaje.engine("grpc", client=client, target=server.tcp_target, timeout=30)
+        late = peaje.engine("grpc", client=client, target=server.unix_target, timeout=5)
         assert late.search(DATASET, [1]) == [1]  # connected before the drain
         repeat = repeat_for(busy, 2.0)
         outcome: dict = {}
@@ -134,9 +137,9 @@ def test_health_watch_sees_not_serving_and_does_not_hold_the_drain():
             assert time.monotonic() - start < 3.0, "an open Watch must not hold the drain"
 
 
-def test_drain_deadline_cancels_an_overlong_call_and_still_exits_zero():
+def test_drain_deadline_cancels_an_overlong_call_and_still_exits_zero(client):
     with ServerProcess(args=("--drain-seconds", "1")) as server:
-        with peaje.engine("grpc", target=server.tcp_target, timeout=60) as engine:
+        with peaje.engine("grpc", client=client, target=server.tcp_target, timeout=60) as engine:
             outcome: dict = {}
 
             def overlong() -> None:
@@ -158,9 +161,9 @@ def test_drain_deadline_cancels_an_overlong_call_and_still_exits_zero():
             assert (stop["event"], stop["signal"]) == ("stop", "SIGINT")
 
 
-def test_threads_cap_refuses_extra_calls_as_unavailable_not_too_large():
+def test_threads_cap_refuses_extra_calls_as_unavailable_not_too_large(client):
     with ServerProcess(args=("--threads", "2")) as server:
-        engine = peaje.engine("grpc", target=server.tcp_target, timeout=30)
+        engine = peaje.engine("grpc", client=client, target=server.tcp_target, timeout=30)
         repeat = repeat_for(engine, 1.5)
         results: list = []
 

@@ -142,3 +142,68 @@ def test_malformed_request_is_invalid_argument_not_internal(grpc_server, method,
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "malformed request" in info.value.details()
     assert peaje.engine("grpc", target=grpc_server.tcp_target).check_ready()
+
+
+# ---- every client of the engine (peaje.remote.CLIENTS) ----------------------------------------
+
+
+def test_clients_are_grpcio_its_aio_and_cpp_and_all_built():
+    from peaje.remote import CLIENTS, available_clients
+
+    assert tuple(CLIENTS) == ("grpcio", "grpcio-aio", "cpp")
+    assert available_clients() == tuple(CLIENTS), "peaje._grpc_client was not built"
+
+
+def test_every_client_answers_the_same(grpc_server, client):
+    with peaje.engine("grpc", target=grpc_server.tcp_target, client=client, timeout=2) as engine:
+        assert engine.client == client
+        assert engine.check_ready() is True
+        indices, server_ns = engine.search_timed("range:100000", [66666, -1], repeat=3)
+        assert (indices, server_ns > 0) == ([66666, -1], True)
+        result = engine.to_bytes_dict({"ñ": b"\x00", b"k": "v"})
+        assert result == {"ñ".encode(): b"\x00", b"k": b"v"}
+        with pytest.raises(peaje.TooLarge):
+            engine.search("range:99999999999", [1])
+        with pytest.raises(peaje.InvalidArgument, match=r"values\[1\]"):
+            engine.search([2, 1], [1])
+
+
+def test_unknown_client_is_invalid_argument():
+    with pytest.raises(peaje.InvalidArgument, match="grpcio, grpcio-aio, cpp"):
+        peaje.engine("grpc", target="127.0.0.1:1", client="curl")
+
+
+def test_a_timeout_beyond_the_clock_means_no_deadline_not_an_overflow(grpc_server):
+    with peaje.engine("grpc", target=grpc_server.unix_target, client="cpp", timeout=1e300) as e:
+        assert e.search("range:10", [3]) == [3]
+        e.timeout = float("inf")
+        assert e.search("range:10", [4]) == [4]
+
+
+def test_noop_is_one_noop_rpc_on_every_client(client):
+    """Against a grpcio server of our own that records every method called on it."""
+    from concurrent import futures
+
+    called: list[str] = []
+
+    class Recorder(grpc.ServerInterceptor):
+        def intercept_service(self, continuation, handler_call_details):
+            called.append(handler_call_details.method)
+            return continuation(handler_call_details)
+
+    class Noop(peaje_pb2_grpc.PeajeServicer):
+        def Noop(self, request, context):
+            return peaje_pb2.NoopResponse()
+
+    server = grpc.server(futures.ThreadPoolExecutor(2), interceptors=[Recorder()])
+    peaje_pb2_grpc.add_PeajeServicer_to_server(Noop(), server)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        with peaje.engine("grpc", target=f"127.0.0.1:{port}", client=client) as engine:
+            assert engine.noop() is None
+            assert called == ["/peaje.v1.Peaje/Noop"]
+            with pytest.raises(peaje.PeajeError, match="UNIMPLEMENTED"):
+                engine.search("range:10", [1])
+    finally:
+        server.stop(None)

@@ -1,29 +1,37 @@
-"""The remote toll in one table: Python client -> peaje-server latency per call, Search against
-a no-op RPC on the same channel, over TCP (127.0.0.1) and a Unix socket; and the wire size of
-100k int64 values for each protobuf integer encoding.
+"""The remote toll decomposed to its floor, in one interleaved run: per call p50/p90/p99 of a
+no-op and of a one-target resident search, for every client of peaje-server, beside the wire
+floor (a raw 16-byte ping-pong between two Python processes, peaje.bench.wire_floor) over TCP
+on 127.0.0.1 and over a Unix socket; and the wire size of 100k int64 values per protobuf
+integer encoding.
 
-    python -m peaje.bench.rpc_latency [--calls 2000] [--target unix:/path/peaje.sock ...]
+    python -m peaje.bench.rpc_latency [--calls 2000] [--rounds 20] [--json out.json]
 
-Without --target it starts peaje-server itself (build/cmake/server/peaje-server, or
-PEAJE_SERVER_BIN) and stops it at the end. Operations take turns in blocks so drift hits every
-row alike; p50 and p90 are of single calls, measured with perf_counter_ns.
+The clients: our C++ benchmark binary on the server's generated stubs (tests/bench/
+rpc_bench.cpp, the reference for "gRPC + server"), ghz (Go, .tools/bin, TCP only), and the
+grpc engine's Python clients (peaje.remote.CLIENTS: grpcio, grpcio-aio driven from its own
+event loop as the API drives it, cpp). It starts peaje-server itself (build/cmake/server/
+peaje-server, or PEAJE_SERVER_BIN) and stops it at the end. Every row takes its turn in each
+round (``--rounds``), so drift on a shared machine hits every row alike.
+
+The decomposition of each client's p50: wire floor = the ping-pong; gRPC + server = the C++
+client minus the floor; the client's own share = the client minus the C++ client.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
 import random
 import statistics
 import sys
-import time
-from collections.abc import Callable
+from pathlib import Path
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
 
+from peaje.bench.rpc_clients import FLOOR, OPERATIONS, REFERENCE, samplers_for
 from peaje.bench.servers import BenchServers
-from peaje.limits import DEFAULT_DATASET
-from peaje.remote import GrpcEngine
+from peaje.bench.wire_floor import EchoProcess
 from peaje.v1 import peaje_pb2
 
 N_WIRE = 100_000
@@ -36,49 +44,69 @@ def percentile(samples: list[int], q: float) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
 
 
-def latency_rows(target: str, calls: int, warmup: int) -> list[tuple[str, list[int], list[int]]]:
-    """(operation, client ns per call, server_ns per call) for each operation.
-
-    Operations take turns in blocks (50 rounds), so load from elsewhere on the machine hits
-    every row alike; the 100k-values call, 50x heavier, gets a tenth of the calls.
-    """
-    engine = GrpcEngine(target, timeout=10.0)
-    values = list(range(N_WIRE))
-    operations: list[tuple[str, Callable[[], int], int]] = [
-        ("noop", lambda: (engine.noop(), 0)[1], calls),
-        (
-            "search resident (1 target)",
-            lambda: engine.search_timed(DEFAULT_DATASET, [66666])[1],
-            calls,
-        ),
-        (
-            "search inline 100k values (1 target)",
-            lambda: engine.search_timed(values, [66666])[1],
-            max(10, calls // 10),
-        ),
-    ]
-    client: dict[str, list[int]] = {name: [] for name, _, _ in operations}
-    server: dict[str, list[int]] = {name: [] for name, _, _ in operations}
-    rounds = 50
+def interleaved(samplers: dict, calls: int, rounds: int, warmup: int) -> dict:
+    """{(row, operation): [ns per call]}: every sampler runs a block of each operation in every
+    round, in a fresh random order per round, with the garbage collector off meanwhile."""
+    samples: dict[tuple[str, str], list[int]] = {}
+    block = max(1, calls // rounds)
+    rng = random.Random(15)
+    order = [(name, op) for name, sampler in samplers.items() for op in sampler.operations]
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for _name, call, n in operations:
-            for _ in range(min(warmup, n)):
-                call()
+        for name, op in order:
+            samplers[name].block(op, warmup)
         for _ in range(rounds):
-            for name, call, n in operations:
-                for _ in range(max(1, n // rounds)):
-                    start = time.perf_counter_ns()
-                    server_ns = call()
-                    client[name].append(time.perf_counter_ns() - start)
-                    server[name].append(server_ns)
+            rng.shuffle(order)
+            for name, op in order:
+                samples.setdefault((name, op), []).extend(samplers[name].block(op, block))
             gc.collect()
     finally:
         if gc_was_enabled:
             gc.enable()
-        engine.close()
-    return [(name, client[name], server[name]) for name, _, _ in operations]
+    return samples
+
+
+def summarize(samples: dict, transport: str) -> list[dict]:
+    """One row per (client, operation) with p50/p90/p99 and the p50's decomposition."""
+    floor = statistics.median(samples[(FLOOR, "round trip")])
+    reference = {
+        op: statistics.median(samples[(REFERENCE, op)])
+        for op in OPERATIONS
+        if (REFERENCE, op) in samples
+    }
+    rows = []
+    for (name, op), ns in samples.items():
+        p50 = statistics.median(ns)
+        row = {
+            "transport": transport,
+            "client": name,
+            "operation": op,
+            "calls": len(ns),
+            "p50_us": p50 / 1000,
+            "p90_us": percentile(ns, 90) / 1000,
+            "p99_us": percentile(ns, 99) / 1000,
+            "x_floor": p50 / floor,
+        }
+        if name != FLOOR and op in reference:
+            row["floor_us"] = floor / 1000
+            row["grpc_server_us"] = (reference[op] - floor) / 1000
+            row["client_us"] = (p50 - reference[op]) / 1000
+        rows.append(row)
+    order = [FLOOR, REFERENCE]
+    rows.sort(key=lambda r: (r["operation"] != "round trip", r["operation"],
+                             r["client"] not in order, order.index(r["client"])
+                             if r["client"] in order else 0, r["p50_us"]))  # fmt: skip
+    return rows
+
+
+def measure(targets: dict[str, str], floor: dict[str, str], args) -> list[dict]:
+    rows = []
+    for transport, target in targets.items():
+        with samplers_for(transport, target, floor[transport]) as samplers:
+            samples = interleaved(samplers, args.calls, args.rounds, args.warmup)
+        rows.extend(summarize(samples, transport))
+    return rows
 
 
 # ---- wire size --------------------------------------------------------------------------------
@@ -119,36 +147,23 @@ def wire_sizes() -> dict[str, dict[str, int]]:
 # ---- report -----------------------------------------------------------------------------------
 
 
-def us(ns: float) -> str:
-    return f"{ns / 1000:8.1f}"
-
-
-def print_latency(transport: str, rows, noop_p50: float) -> None:
-    print(f"\n{transport}")
-    print(f"  {'call':<38} {'p50 us':>8} {'p90 us':>8} {'-noop us':>8} {'server us':>9}")
-    for name, client, server in rows:
-        p50 = statistics.median(client)
-        server_p50 = statistics.median(server)
+def print_rows(rows: list[dict]) -> None:
+    print(
+        f"  {'transport':<6} {'operation':<20} {'client':<30} {'p50 us':>8} {'p90 us':>8}"
+        f" {'p99 us':>8} {'x floor':>7} {'floor':>6} {'grpc+srv':>8} {'client':>7}"
+    )
+    for r in rows:
+        parts = "".join(
+            f" {r[key]:>{width}.1f}" if key in r else " " * (width + 1)
+            for key, width in (("floor_us", 6), ("grpc_server_us", 8), ("client_us", 7))
+        )
         print(
-            f"  {name:<38} {us(p50)} {us(percentile(client, 90))} {us(p50 - noop_p50)}"
-            f" {us(server_p50):>9}"
+            f"  {r['transport']:<6} {r['operation']:<20} {r['client']:<30} {r['p50_us']:8.1f}"
+            f" {r['p90_us']:8.1f} {r['p99_us']:8.1f} {r['x_floor']:7.2f}{parts}"
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m peaje.bench.rpc_latency", description=__doc__)
-    parser.add_argument("--calls", type=int, default=2000, help="measured calls per operation")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured calls first")
-    parser.add_argument(
-        "--target",
-        action="append",
-        default=[],
-        help="an already running server (host:port or unix:PATH), repeatable",
-    )
-    args = parser.parse_args(argv)
-    if args.calls < 10 or args.warmup < 0:
-        parser.error("--calls must be >= 10 and --warmup >= 0")
-
+def print_wire_sizes() -> None:
     sizes = wire_sizes()
     request = peaje_pb2.SearchRequest(
         values=peaje_pb2.Int64Values(values=range(N_WIRE)), targets=[66666]
@@ -163,20 +178,43 @@ def main(argv: list[str] | None = None) -> int:
         f"{request.ByteSize():,} bytes"
     )
 
-    def run(targets: dict[str, str]) -> None:
-        print(f"\nlatency per call, {args.calls} calls each (inline 100k: a tenth) after warm-up:")
-        for transport, target in targets.items():
-            rows = latency_rows(target, args.calls, args.warmup)
-            print_latency(f"{transport} ({target})", rows, statistics.median(rows[0][1]))
 
-    if args.target:
-        run({f"target {i + 1}": target for i, target in enumerate(args.target)})
-        return 0
-    with BenchServers() as servers:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m peaje.bench.rpc_latency", description=__doc__)
+    parser.add_argument("--calls", type=int, default=2000, help="measured calls per row")
+    parser.add_argument("--rounds", type=int, default=20, help="turns each row takes")
+    parser.add_argument("--warmup", type=int, default=200, help="unmeasured calls first")
+    parser.add_argument("--json", type=Path, help="also write the rows here")
+    parser.add_argument("--no-unix", action="store_true", help="TCP only")
+    args = parser.parse_args(argv)
+    if args.calls < 10 or args.warmup < 0 or not 1 <= args.rounds <= args.calls:
+        parser.error("--calls must be >= 10, --warmup >= 0, 1 <= --rounds <= --calls")
+
+    print_wire_sizes()
+    with BenchServers() as servers, EchoProcess() as echo:
         if not servers.targets:
             print("\n".join(servers.notes), file=sys.stderr)
             return 1
-        run({"tcp": servers.targets["tcp"], "unix socket": servers.targets["unix"]})
+        targets = {"tcp": servers.targets["tcp"]}
+        if not args.no_unix:
+            targets["unix"] = servers.targets["unix"]
+        rows = measure(targets, echo.addresses, args)
+    print(f"\nlatency per call, {args.calls} calls per row in {args.rounds} rounds, after warm-up")
+    print("(p50 decomposed: floor = ping-pong, grpc+srv = c++ client - floor, client = row - c++)")
+    print_rows(rows)
+    tcp_floor = next(r for r in rows if r["transport"] == "tcp" and r["client"] == FLOOR)
+    best = min(
+        (r for r in rows if r["transport"] == "tcp" and r["operation"] == "noop"
+         and r["client"].startswith("python")),
+        key=lambda r: r["p50_us"],
+    )  # fmt: skip
+    print(
+        f"\ngoal: best Python client's no-op p50 / TCP floor p50 = {best['client']}: "
+        f"{best['p50_us']:.1f} / {tcp_floor['p50_us']:.1f} us = "
+        f"{best['p50_us'] / tcp_floor['p50_us']:.2f}x (goal <= 1.5x)"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"schema": "peaje.rpc_latency/1", "rows": rows}, indent=1))
     return 0
 
 
