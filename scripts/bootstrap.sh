@@ -8,6 +8,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   libgtest-dev libbenchmark-dev
+  gdb  # the talk's segfault demo: a backtrace of the crashed child (make talk-segfault)
   wrk chromium  # HTTP load generator; headless browser for the offline /docs check
 )
 

@@ -11,6 +11,7 @@ COMMANDS = {
     "report": ("peaje.bench.report", "run the benchmark matrix and write the toll report"),
     "load": ("peaje.load.runner", "headless Locust run against the stack"),
     "up": ("peaje.stack", "run gRPC server + API (+ Locust UI) on 127.0.0.1"),
+    "talk": ("peaje.talk.cli", "the seed talk reproduced: its table, its segfault, flamegraphs"),
 }
 
 

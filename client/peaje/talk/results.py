@@ -46,9 +46,10 @@ class Line:
         return cls(float(fixed), float(per))
 
     def crossover(self, python: Line) -> float | None:
-        """Loops from which this line is below Python's: 0.0 if always, None if never."""
+        """Loops from which this line stays below Python's: 0.0 from the first, None if never
+        (a column whose every loop costs more than a Python search falls behind for good)."""
         if self.per_loop_s >= python.per_loop_s:
-            return 0.0 if self.fixed_s < python.fixed_s else None
+            return None
         return max(0.0, (self.fixed_s - python.fixed_s) / (python.per_loop_s - self.per_loop_s))
 
 

@@ -1,0 +1,5 @@
+import sys
+
+from peaje.talk.cli import main
+
+sys.exit(main())
