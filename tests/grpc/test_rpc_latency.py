@@ -32,3 +32,14 @@ def test_a_tiny_run_has_every_row_and_the_parts_add_up(tmp_path, capsys):
             parts = row["floor_us"] + row["grpc_server_us"] + row["client_us"]
             assert parts == pytest.approx(row["p50_us"])
     assert "goal: best Python client's no-op p50 / TCP floor p50" in capsys.readouterr().out
+
+
+def test_server_api_tiny_run_measures_every_server(capsys):
+    from peaje.bench import server_api
+
+    argv = ["--calls", "20", "--rounds", "2", "--warmup", "2", "--load-calls", "40"]
+    assert server_api.main(argv) == 0
+    out = capsys.readouterr().out
+    for name in server_api.SERVERS:
+        assert out.count(name) == 3, out  # noop, search, throughput
+    assert out.count("req/s") == len(server_api.SERVERS)

@@ -1,0 +1,94 @@
+"""The server's own share of the remote toll: peaje-server on gRPC's sync API (default pollers,
+and with --threads 8: one poller) against the same service on the callback API
+(tests/bench/callback_server.cpp), all driven by our C++ client so no Python is in the way.
+
+    python -m peaje.bench.server_api [--calls 2000] [--rounds 20] [--load-calls 4000]
+
+Latency: p50/p90/p99 of single Noop and one-target resident Search calls, the servers taking
+turns in every round. Throughput: ghz (Go) with 8 concurrent calls over 2 connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from contextlib import ExitStack
+
+from peaje.bench.rpc_clients import GHZ_BIN, OPERATIONS, RPC_BENCH_BIN, CppBenchSampler
+from peaje.bench.rpc_latency import interleaved, percentile
+from peaje.limits import DEFAULT_DATASET
+from peaje.processes import REPO, SERVER_BIN, stop_process
+
+CALLBACK_BIN = REPO / "build/cmake/tests/bench/peaje_callback_server"
+SERVERS = {
+    "sync (gRPC's default pollers)": [str(SERVER_BIN), "--listen", "127.0.0.1:0"],
+    "sync --threads 8 (one poller)": [str(SERVER_BIN), "--listen", "127.0.0.1:0", "--threads", "8"],
+    "callback API": [str(CALLBACK_BIN), "127.0.0.1:0"],
+}
+
+
+def start(stack: ExitStack, command: list[str]) -> str:
+    """Starts a server, stopped when `stack` closes; its bound TCP address."""
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    stack.callback(stop_process, process)
+    for line in process.stderr:
+        if line.startswith("{") and json.loads(line).get("event") == "start":
+            return json.loads(line)["listen"][0]
+    raise RuntimeError(f"{command[0]} exited before it started")
+
+
+def throughput(target: str, calls: int) -> float:
+    """Search calls per second, 8 at once over 2 connections (ghz)."""
+    result = subprocess.run(
+        [str(GHZ_BIN), "--insecure", "--proto", str(REPO / "proto/peaje/v1/peaje.proto"),
+         "-i", str(REPO / "proto"), "--call", "peaje.v1.Peaje/Search",
+         "-d", json.dumps({"dataset": DEFAULT_DATASET, "targets": [66666]}),
+         "-c", "8", "--connections", "2", "-n", str(calls), "--format", "json", target],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    return json.loads(result.stdout)["rps"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m peaje.bench.server_api", description=__doc__)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--load-calls", type=int, default=4000, help="ghz calls per server")
+    args = parser.parse_args(argv)
+    missing = [p for p in (SERVER_BIN, CALLBACK_BIN, RPC_BENCH_BIN, GHZ_BIN) if not p.is_file()]
+    if missing:
+        print(f"missing (make build): {', '.join(map(str, missing))}", file=sys.stderr)
+        return 1
+    with ExitStack() as stack:
+        targets = {name: start(stack, command) for name, command in SERVERS.items()}
+        samplers = {}
+        for name, target in targets.items():
+            samplers[name] = CppBenchSampler(target)
+            stack.callback(samplers[name].close)
+        samples = interleaved(samplers, args.calls, args.rounds, args.warmup)
+        rps = {name: [] for name in targets}
+        for _ in range(2):
+            for name, target in targets.items():
+                rps[name].append(throughput(target, args.load_calls // 2))
+    print(f"C++ client, {args.calls} calls per row in {args.rounds} rounds; ghz -c 8 for req/s")
+    print(f"  {'server':<32} {'operation':<26} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8}")
+    for op in OPERATIONS:
+        for name in targets:
+            ns = samples[(name, op)]
+            print(
+                f"  {name:<32} {op:<26} {statistics.median(ns) / 1000:8.1f}"
+                f" {percentile(ns, 90) / 1000:8.1f} {percentile(ns, 99) / 1000:8.1f}"
+            )
+    for name in targets:
+        print(
+            f"  {name:<32} {'Search, 8 at once (ghz)':<26} {statistics.mean(rps[name]):8.0f} req/s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
