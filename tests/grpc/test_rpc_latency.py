@@ -42,4 +42,4 @@ def test_server_api_tiny_run_measures_every_server(capsys):
     out = capsys.readouterr().out
     for name in server_api.SERVERS:
         assert out.count(name) == 3, out  # noop, search, throughput
-    assert out.count(" req/s") == len(server_api.SERVERS)
+    assert out.count(" req/s\n") == len(server_api.SERVERS)
