@@ -19,6 +19,15 @@ def test_healthz_and_readyz(api):
     ready = api.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["engines"] == {"python": "ready", "native": "ready", "grpc": "ready"}
+    assert ready.json()["in_flight"] == 0
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_health_endpoints_answer_head_like_get_without_a_body(api, path):
+    head, get = api.head(path), api.get(path)
+    assert head.status_code == get.status_code == 200, head.text
+    assert head.content == b"" and get.content
+    assert head.headers["content-type"] == get.headers["content-type"] == "application/json"
 
 
 def test_readyz_without_backend_is_503_naming_grpc(api_without_backend):

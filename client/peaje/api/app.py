@@ -11,10 +11,10 @@ from fastapi_offline import FastAPIOffline
 from peaje.api import problems
 from peaje.api.engines import EngineSet
 from peaje.api.metrics import ApiMetrics
-from peaje.api.middleware import BodyLimit, RequestTiming
+from peaje.api.middleware import BodyReader, RequestTiming
 from peaje.api.routers import engines, service
 from peaje.api.settings import Settings
-from peaje.api.shedding import ConcurrencyLimit
+from peaje.api.shedding import Admission, ConcurrencyLimit
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -41,16 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engines = EngineSet(settings)
     app.state.metrics = ApiMetrics()
+    app.state.admission = Admission(settings.max_in_flight, settings.retry_after_seconds)
     problems.install(app)
     app.include_router(engines.router)
     app.include_router(service.router)
-    # Outermost last: timing sees the whole request, including a 413 from the body cap and a
-    # 503 from shedding.
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # Outermost last: timing sees the whole request, including a 413 or 408 from the body
+    # reader and a 503 from shedding; shedding counts a request only once its body is read.
+    app.add_middleware(ConcurrencyLimit, admission=app.state.admission)
     app.add_middleware(
-        ConcurrencyLimit,
-        limit=settings.max_in_flight,
-        retry_after=settings.retry_after_seconds,
+        BodyReader, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
     )
     app.add_middleware(RequestTiming, metrics=app.state.metrics)
     return app

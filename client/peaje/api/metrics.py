@@ -58,7 +58,8 @@ class ApiMetrics:
         )
         self.latency = Histogram(
             "peaje_http_request_duration_seconds",
-            "time in the API from request to last response byte",
+            "time in the API from request to last response byte, of requests that reached their "
+            "route (shed, 408 and 413 answers are counted in peaje_http_requests only)",
             labels,
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
@@ -78,8 +79,11 @@ class ApiMetrics:
             registry=self.registry,
         )
 
-    def observe(self, engine: str, route: str, status: int, seconds: float) -> None:
+    def observe(self, engine: str, route: str, status: int, seconds: float | None) -> None:
+        """Counts every request under its route; times only those the route itself answered
+        (seconds=None: shed, 408 or 413 before routing, so admitted latency stays readable)."""
         self.requests.labels(engine, route, str(status)).inc()
         if status >= 400:
             self.errors.labels(engine, route, str(status)).inc()
-        self.latency.labels(engine, route).observe(seconds)
+        if seconds is not None:
+            self.latency.labels(engine, route).observe(seconds)

@@ -1,62 +1,94 @@
-"""ASGI middleware of the front: the body cap, and per-request timing and metrics."""
+"""ASGI middleware of the front: the body cap and deadline, and per-request timing and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from starlette.datastructures import Headers
-from starlette.exceptions import HTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peaje.api.metrics import ApiMetrics
 from peaje.api.problems import problem
 from peaje.engine import ENGINES
 
-
-class BodyTooLarge(HTTPException):
-    def __init__(self, limit: int) -> None:
-        super().__init__(413, f"request body larger than {limit} bytes")
+CLOSE = {"Connection": "close"}  # a body left unread must not be parsed as the next request
 
 
-class BodyLimit:
-    """Refuses bodies over ``limit`` bytes with 413 before anything parses them: at once from
-    Content-Length, else while counting the bytes as they arrive (chunked uploads)."""
+class BodyReader:
+    """Reads a request's whole body before the app (and the in-flight count behind it) sees it:
+    at most ``limit`` bytes, refused with 413 at once from Content-Length or while counting
+    (chunked uploads); and within ``timeout`` seconds of the headers, else 408 and the
+    connection closed. A slow client so holds only its own connection, never an engine slot.
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    Deadline and cap live here, not in uvicorn, so they hold whichever HTTP implementation
+    (h11, httptools) parses the request. A request without a body passes straight through.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
         self.app = app
         self.limit = limit
+        self.timeout = timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await problem("too-large", 413, BodyTooLarge(self.limit).detail)(scope, receive, send)
+        headers = Headers(scope=scope)
+        declared = headers.get("content-length")
+        if (declared is None and "transfer-encoding" not in headers) or declared == "0":
+            await self.app(scope, receive, send)  # no body to wait for
             return
-        received = 0
-        started = False
-
-        async def counted_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.limit:
-                    raise BodyTooLarge(self.limit)  # FastAPI re-raises it; problems maps it
-            return message
-
-        async def watched_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self.too_large(scope, receive, send)
+            return
         try:
-            await self.app(scope, counted_receive, watched_send)
-        except BodyTooLarge as e:
-            if started:
-                raise
-            await problem("too-large", 413, e.detail)(scope, receive, send)
+            async with asyncio.timeout(self.timeout if self.timeout > 0 else None):
+                body = await self.read(receive)
+        except TimeoutError:
+            detail = f"request body not received within {self.timeout:g} s (PEAJE_BODY_TIMEOUT)"
+            await problem("request-timeout", 408, detail, headers=CLOSE)(scope, receive, send)
+            return
+        if body is None:  # the client went away while sending
+            return
+        if len(body) > self.limit:
+            await self.too_large(scope, receive, send)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()  # http.disconnect, for whoever listens for it
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    async def read(self, receive: Receive) -> bytes | None:
+        """The whole body, or None on a disconnect; stops counting past the limit."""
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        if not message.get("more_body", False):
+            return message.get("body", b"")  # the usual case: one message, no copy
+        chunks, received = [message.get("body", b"")], len(message.get("body", b""))
+        while received <= self.limit:
+            message = await receive()
+            if message["type"] != "http.request":
+                return None
+            chunks.append(message.get("body", b""))
+            received += len(chunks[-1])
+            if not message.get("more_body", False):
+                break
+        return b"".join(chunks)
+
+    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"request body larger than {self.limit} bytes"
+        await problem("too-large", 413, detail, headers=CLOSE)(scope, receive, send)
 
 
 class RequestTiming:
@@ -91,8 +123,35 @@ class RequestTiming:
         try:
             await self.app(scope, receive, timed_send)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
-            engine = scope.get("path_params", {}).get("engine", "")
-            engine = engine if engine in ENGINES else ("" if engine == "" else "unknown")
-            self.metrics.observe(engine, path, status, (time.perf_counter_ns() - start) / 1e9)
+            routed = scope.get("route") is not None  # else answered before routing: not timed
+            path, engine = route_labels(scope)
+            seconds = (time.perf_counter_ns() - start) / 1e9
+            self.metrics.observe(engine, path, status, seconds if routed else None)
+
+
+def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The app's routes, into included routers (FastAPI keeps an included router whole)."""
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from leaf_routes(nested.routes)
+        else:
+            yield route
+
+
+def route_labels(scope: Scope) -> tuple[str, str]:
+    """(route template, engine) of a request. A request answered before routing (shed with 503,
+    408, 413) is matched against the app's routes here, so it is counted under its route too;
+    "unmatched" is left for paths no route serves."""
+    route, params = scope.get("route"), scope.get("path_params", {})
+    if route is None:
+        for candidate in leaf_routes(getattr(scope.get("app"), "routes", ())):
+            match, child = candidate.matches(scope)
+            if match is Match.NONE or (match is Match.PARTIAL and route is not None):
+                continue
+            route, params = candidate, child.get("path_params", {})  # PARTIAL: another method
+            if match is Match.FULL:
+                break
+    engine = params.get("engine", "")
+    engine = engine if engine in ENGINES else ("" if engine == "" else "unknown")
+    return getattr(route, "path", None) or "unmatched", engine

@@ -16,6 +16,8 @@ urn:peaje:problem:too-large         413     peaje.TooLarge (body over the cap, o
 urn:peaje:problem:unavailable       503     peaje.Unavailable
 urn:peaje:problem:deadline-exceeded 504     peaje.DeadlineExceeded
 urn:peaje:problem:not-found         404     unknown engine or path
+urn:peaje:problem:request-timeout   408     (HTTP only) the body did not arrive within
+                                            PEAJE_BODY_TIMEOUT; the connection is closed
 urn:peaje:problem:method-not-allowed 405    wrong method
 urn:peaje:problem:internal          500     a bug, always
 ==================================  ======  ==========================================
@@ -49,6 +51,7 @@ TITLES = {
     "unavailable": "Backend unavailable",
     "deadline-exceeded": "Deadline exceeded",
     "not-found": "Not found",
+    "request-timeout": "Request body too slow",
     "method-not-allowed": "Method not allowed",
     "internal": "Internal error",
 }

@@ -23,6 +23,9 @@ class Settings:
     grpc_timeout: float = 5.0
     # Request bodies larger than this are refused with 413 before they are parsed.
     max_body_bytes: int = 16 * 1024 * 1024
+    # A request's whole body must arrive within this many seconds of its headers, else 408 and
+    # the connection is closed (0 = no deadline). Until then it holds no in-flight slot.
+    body_timeout_seconds: float = 5.0
     # In-process work estimated to cost more than this (microseconds) runs in a worker thread,
     # so it does not hold the event loop; cheaper work runs inline, where a thread hop
     # (tens of microseconds) would cost more than the work itself.
@@ -39,6 +42,7 @@ class Settings:
             grpc_target=os.environ.get("PEAJE_GRPC_TARGET") or cls.grpc_target,
             grpc_timeout=_float("PEAJE_GRPC_TIMEOUT", cls.grpc_timeout),
             max_body_bytes=_int("PEAJE_MAX_BODY_BYTES", cls.max_body_bytes),
+            body_timeout_seconds=_float("PEAJE_BODY_TIMEOUT", cls.body_timeout_seconds),
             inline_budget_us=_float("PEAJE_INLINE_BUDGET_US", cls.inline_budget_us),
             max_in_flight=_int("PEAJE_MAX_IN_FLIGHT", cls.max_in_flight),
             retry_after_seconds=_int("PEAJE_RETRY_AFTER_SECONDS", cls.retry_after_seconds),

@@ -17,8 +17,8 @@ Load comes from wrk (Debian's ``wrk``: C, cheap per request, so the client is no
 bottleneck) when it is on PATH, else from httpx asyncio clients in this process. wrk does not
 honour Retry-After: it keeps the pressure on. Admitted latency is read from the API's own
 histograms (/metrics) before and after each level: the time in the API for the engine route
-(shed requests never reach a route), or for the server scenario the engine time of successful
-calls; the bucket's upper bound is reported.
+(shed requests are counted under it but not timed), or for the server scenario the engine time
+of successful calls; the bucket's upper bound is reported.
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for scenario, limit, path, server_args, api_env in scenarios(args.in_flight, args.threads):
         engine = "native" if scenario == "api" else "grpc"
-        # Time in the API for the routed request (shed ones never reach the route); for the
+        # Time in the API for the routed request (shed ones are counted, not timed); for the
         # server scenario, the engine time of successful calls (503s from the server are routed).
         metric, labels = (
             ("peaje_http_request_duration_seconds", {"engine": engine})

@@ -16,23 +16,31 @@ from peaje.api.metrics import ApiMetrics
 router = APIRouter(tags=["service"])
 
 
-@router.get("/healthz")
+# GET and HEAD: probes (and curl -I) often ask with HEAD; uvicorn sends no body for it.
+@router.api_route("/healthz", methods=["GET", "HEAD"])
 async def healthz() -> dict[str, str]:
     """The process is alive (it says nothing about the backends)."""
     return {"status": "alive"}
 
 
-@router.get("/readyz", responses=problems.responses(503))
+@router.api_route("/readyz", methods=["GET", "HEAD"], responses=problems.responses(503))
 async def readyz(request: Request, engines: Annotated[EngineSet, Depends(engine_set)]):
-    """200 when every engine can answer (grpc: its server passes a health check), else 503
-    with each engine's state."""
+    """200 when every engine can answer (grpc: its server passes a health check) and the front
+    is not shedding load, else 503 with each engine's state and the front's in-flight count."""
     states = await engines.states()
     summary = {name: (why or "ready") for name, why in states.items()}
-    down = [name for name, why in states.items() if why]
+    down = [f"{name}: {why}" for name, why in states.items() if why]
+    admission = request.app.state.admission
+    shedding = admission.shedding()
+    if shedding:
+        down.insert(0, f"{shedding} (PEAJE_MAX_IN_FLIGHT={admission.limit})")
+    load = {"in_flight": admission.in_flight, "shed": admission.shed}
     if down:
-        detail = "; ".join(f"{name}: {states[name]}" for name in down)
-        return problems.problem("unavailable", 503, detail, request, engines=summary)
-    return {"status": "ready", "engines": summary}
+        headers = {"Retry-After": str(max(1, admission.retry_after))} if shedding else None
+        return problems.problem(
+            "unavailable", 503, "; ".join(down), request, headers, engines=summary, **load
+        )
+    return {"status": "ready", "engines": summary, **load}
 
 
 @router.get("/metrics", response_class=Response)
