@@ -21,20 +21,18 @@ from fixtures.http_engine import ApiProcess, closed_port
 HTTP_IMPLEMENTATIONS = ["h11", "httptools"]
 
 
-def api_env(http: str, grpc_target: str, **settings: str) -> dict[str, str]:
-    if http == "httptools":
-        pytest.importorskip("httptools")
-    # uvicorn reads its options from UVICORN_* too: the same command, another parser.
-    env = {"UVICORN_HTTP": http, "PEAJE_GRPC_TARGET": grpc_target}
-    return env | {f"PEAJE_{name.upper()}": value for name, value in settings.items()}
+def front_with(http: str, grpc_target: str, **settings: str) -> ApiProcess:
+    """The API with uvicorn's ``http`` parser (the default command's --http, overridden)."""
+    env = {"PEAJE_GRPC_TARGET": grpc_target}
+    env |= {f"PEAJE_{name.upper()}": value for name, value in settings.items()}
+    return ApiProcess(env, options=("--http", http))
 
 
 @pytest.mark.parametrize("http", HTTP_IMPLEMENTATIONS)
 def test_slow_bodies_get_408_and_ordinary_requests_are_still_served(http, grpc_server):
     """The issue's attack, scaled to a cap of 8: 40 connections trickling a 19-byte body over
     3 s. Before the fix every ordinary request got 503 while they uploaded."""
-    env = api_env(http, grpc_server.tcp_target, max_in_flight="8", body_timeout="1.5")
-    with ApiProcess(env) as api:
+    with front_with(http, grpc_server.tcp_target, max_in_flight="8", body_timeout="1.5") as api:
         result = asyncio.run(slow_clients.attack(api.url, slow=40, seconds=3.0, requests=12))
         print(json.dumps(result))
         assert result["ordinary"] == {"200": 12}, result
@@ -48,7 +46,7 @@ def test_slow_bodies_get_408_and_ordinary_requests_are_still_served(http, grpc_s
 
 @pytest.mark.parametrize("http", HTTP_IMPLEMENTATIONS)
 def test_a_body_that_stalls_is_408_problem_and_the_connection_closes(http):
-    with ApiProcess(api_env(http, f"127.0.0.1:{closed_port()}", body_timeout="0.5")) as api:
+    with front_with(http, f"127.0.0.1:{closed_port()}", body_timeout="0.5") as api:
         url = urlsplit(api.url)
         with socket.create_connection((url.hostname, url.port), timeout=10) as sock:
             sock.sendall(
@@ -87,8 +85,8 @@ SLOW_SEARCH = {"dataset": "range:100000", "targets": list(range(0, 100000, 10)),
 
 
 def test_readyz_says_when_the_front_sheds_and_shed_requests_keep_their_route(grpc_server):
-    env = api_env("h11", grpc_server.tcp_target, max_in_flight="2", retry_after_seconds="1")
-    with ApiProcess(env) as api, httpx.Client(base_url=api.url, timeout=60) as client:
+    front = front_with("httptools", grpc_server.tcp_target, max_in_flight="2")
+    with front as api, httpx.Client(base_url=api.url, timeout=60) as client:
         assert client.get("/readyz").json()["in_flight"] == 0
         busy = [
             threading.Thread(target=httpx.post, args=(f"{api.url}/v1/python/search",),
