@@ -23,17 +23,18 @@ from peaje.talk.suite import PROFILES
 from peaje.talk.table import render_markdown, render_text
 
 
-def run_suite(profile: str, out_dir: Path, quiet: bool = False) -> TalkRun:
+def run_suite(profile: str, out_dir: Path, clock: str = "cpu", quiet: bool = False) -> TalkRun:
     """Run the pyperf script into out_dir/talk.json (progress on stderr) and load it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "talk.json"
     raw.unlink(missing_ok=True)
     command = [sys.executable, "-m", "peaje.talk.suite", "--talk-profile", profile]
+    command += ["--clock", clock]
     command += [*PROFILES[profile].pyperf_args, "-o", str(raw)]
     if quiet:
         command.append("--quiet")
     subprocess.run(command, check=True, stdout=sys.stderr)
-    return TalkRun.load(raw, profile)
+    return TalkRun.load(raw, profile, clock)
 
 
 def compile_flags(build: str) -> str:
@@ -49,10 +50,10 @@ def compile_flags(build: str) -> str:
     if not match:
         return "unknown (no debug info)"
     flags = [f for f in match.group(1).split() if f.startswith(("-O", "-g")) or f[0].isupper()]
-    return " ".join(flags) + " (the last -O wins)"
+    return " ".join(flags)
 
 
-def machine_header(profile: str, load_start: float, load_end: float | None = None) -> list[str]:
+def machine_header(run: TalkRun, load_start: float, load_end: float | None = None) -> list[str]:
     cpu = "unknown"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -65,18 +66,27 @@ def machine_header(profile: str, load_start: float, load_end: float | None = Non
     if load_end is not None:
         load += f", {load_end:.1f} at end"
     lines = [
-        f"The talk (SegmentationFault Fest, PyConES 2022) on this machine: profile {profile}, "
+        f"The talk (SegmentationFault Fest, PyConES 2022) on this machine: profile {run.profile}, "
         f"{cpu}, {os.cpu_count()} cores, {load} (a shared machine: read the ratios).",
-        f"CPython {platform.python_version()}, Cython 3.3.1 (the talk: 0.29.32, pyperf 2.4.1).",
+        f"CPython {platform.python_version()}, Cython 3.3.1 (the talk: 0.29.32, pyperf 2.4.1); "
+        + CLOCK_NOTES[run.clock],
     ]
-    lines += [f"-{b} build: {compile_flags(b)}" for b in BUILDS]
+    lines += [f"-{b} build: {compile_flags(b)} (the last -O wins)" for b in BUILDS]
     return lines
+
+
+CLOCK_NOTES = {
+    "cpu": "clock: the benchmark thread's CPU time, so other processes' load does not count "
+    "(--clock wall: perf_counter, as the talk).",
+    "wall": "clock: perf_counter (wall time), as the talk.",
+}
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="peaje talk", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=sorted(PROFILES), default="quick")
     parser.add_argument("--full", action="store_true", help="pyperf's default rigor")
+    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
     parser.add_argument("-o", "--output", type=Path, help="directory (default results/talk-*)")
     parser.add_argument("--json", action="store_true", help="print results.json instead")
     return parser.parse_args(argv)
@@ -97,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out_dir = args.output or Path("results") / f"talk-{stamp}-{profile}"
     load_start = os.getloadavg()[0]
-    run = run_suite(profile, out_dir)
-    header = machine_header(profile, load_start, os.getloadavg()[0])
+    run = run_suite(profile, out_dir, args.clock)
+    header = machine_header(run, load_start, os.getloadavg()[0])
     (out_dir / "results.json").write_text(json.dumps(run.as_dict(), indent=2) + "\n")
     (out_dir / "table.md").write_text(render_markdown(run, header) + "\n")
     if args.json:

@@ -22,6 +22,7 @@ class Cell:
     loops: int
     median_s: float
     stdev_s: float
+    min_s: float  # the least-disturbed value: what the tests' wide ratios compare on a busy box
     values: int
 
 
@@ -57,19 +58,22 @@ class Line:
 class TalkRun:
     profile: str
     cells: dict[tuple[str, int], Cell]
+    clock: str = "cpu"
     python_version: str = field(default_factory=platform.python_version)
     source: str = ""
 
     @classmethod
-    def load(cls, path: Path, profile: str) -> TalkRun:
+    def load(cls, path: Path, profile: str, clock: str = "cpu") -> TalkRun:
         suite = pyperf.BenchmarkSuite.load(str(path))
         cells = {}
         for bench in suite.get_benchmarks():
             column, loops = parse_name(bench.get_name())
             values = bench.get_values()
             stdev = bench.stdev() if len(values) > 1 else 0.0
-            cells[(column, loops)] = Cell(column, loops, bench.median(), stdev, len(values))
-        return cls(profile, cells, source=str(path))
+            cells[(column, loops)] = Cell(
+                column, loops, bench.median(), stdev, min(values), len(values)
+            )
+        return cls(profile, cells, clock, source=str(path))
 
     def time(self, column: str, loops: int) -> float | None:
         cell = self.cells.get((column, loops))
@@ -91,6 +95,7 @@ class TalkRun:
     def as_dict(self) -> dict:
         return {
             "profile": self.profile,
+            "clock": self.clock,
             "python": self.python_version,
             "cells": [vars(c) for c in self.cells.values()],
         }
