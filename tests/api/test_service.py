@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
+import httpx
 import pytest
 
 
@@ -102,16 +105,49 @@ def test_docs_render_with_no_internet(api, page_path):
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PAGES = {
+    # page: what its DOM shows once the script has fetched /openapi.json and rendered it
+    "/docs": ["OAS 3.1", *(f'data-path="{p}"' for p in ("/v1/{engine}/search", "/readyz"))],
+    "/redoc": ["redoc-wrap", "/v1/{engine}/bytes-dict", "API docs by Redocly"],
+}
+
+
+def page_requests(netlog: Path, site: str) -> list[str]:
+    """URLs the page asked for, from Chromium's net log: requests it initiated, or made in its
+    site's network partition. (Chromium's own update and account checks are neither.)"""
+    log = json.loads(netlog.read_text())
+    start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
+    urls = []
+    for event in log["events"]:
+        params = event.get("params", {})
+        if event["type"] != start_job or "url" not in params:
+            continue
+        if params.get("initiator", "").startswith(site) or params.get(
+            "network_isolation_key", ""
+        ).startswith(site):
+            urls.append(params["url"])
+    return urls
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium (apt-get install chromium)")
-def test_docs_render_in_a_browser(api_url, tmp_path):
-    """Swagger UI really runs: it fetches /openapi.json and lists the operations (no CDN)."""
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_docs_render_in_a_browser_with_nothing_fetched_from_outside(api_url, tmp_path, page):
+    """The page really runs (it fetches /openapi.json and renders the operations) with every
+    host but 127.0.0.1 unresolvable, and asks for nothing beyond this origin."""
+    netlog = tmp_path / "net.json"
     dom = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000",
-         f"--user-data-dir={tmp_path}", "--dump-dom", f"{api_url}/docs"],
+         f"--user-data-dir={tmp_path / 'profile'}", f"--log-net-log={netlog}",
+         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",  # outside: blocked
+         "--disable-features=AutofillServerCommunication",  # the browser's own, in the page's name
+         "--dump-dom", f"{api_url}{page}"],
         capture_output=True, text=True, timeout=60,
     ).stdout  # fmt: skip
-    assert "OAS 3.1" in dom, dom[-2000:]
-    for path in ("/v1/{engine}/search", "/v1/{engine}/bytes-dict", "/readyz", "/metrics"):
-        assert f'data-path="{path}"' in dom, path
+    for marker in PAGES[page]:
+        assert marker in dom, (marker, dom[-2000:])
+    assert 'alt="redocly logo"' not in dom  # ReDoc's CDN logo: never loaded, so hidden
+    requested = page_requests(netlog, "http://127.0.0.1")
+    assert f"{api_url}/openapi.json" in requested, requested
+    outside = [url for url in requested if not url.startswith(f"{api_url}/")]
+    assert not outside, f"{page} asked for {outside}"
+    assert "default-src 'self'" in httpx.get(f"{api_url}{page}").headers["content-security-policy"]

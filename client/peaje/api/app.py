@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from peaje.api import problems
+from peaje.api import docs, problems
 from peaje.api.engines import EngineSet
 from peaje.api.metrics import ApiMetrics
 from peaje.api.middleware import BodyReader, RequestTiming
@@ -31,13 +31,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # /docs and /redoc with Swagger UI 5 and ReDoc served from the fastapi-offline package: no
     # CDN. (swagger-ui-bundle ships Swagger UI 4, which cannot render FastAPI's OpenAPI 3.1.)
+    # The pages themselves are ours (peaje.api.docs), under a Content-Security-Policy.
     app = FastAPIOffline(
         title="peaje",
         version="1",
         summary="The toll of crossing from Python into native code, in-process vs remote.",
-        static_url="/docs/assets",
+        static_url=docs.ASSETS,
+        docs_url=None,
+        redoc_url=None,
         lifespan=lifespan,
     )
+    docs.install(app)
     app.state.settings = settings
     app.state.engines = EngineSet(settings)
     app.state.metrics = ApiMetrics()
