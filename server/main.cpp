@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  peaje::server::DatasetCache datasets(config.dataset_cache);
+  peaje::server::DatasetCache datasets(config.dataset_cache, config.dataset_budget_bytes);
   peaje::server::PeajeService service(datasets, config.threads);
   // Outlives the server: its calls report to it until they end.
   peaje::server::StreamGuard streams(config.max_streams,
@@ -144,13 +144,14 @@ int main(int argc, char** argv) {
   auto* health = server->GetHealthCheckService();
   health->SetServingStatus(true);
   health->SetServingStatus(peaje::v1::Peaje::service_full_name(), true);
-  log_event("start", ",\"listen\":" + json_list(bound) +
-                         ",\"threads\":" + std::to_string(config.threads) +
-                         ",\"max_streams\":" + std::to_string(config.max_streams) +
-                         ",\"stream_idle_seconds\":" + std::to_string(config.stream_idle_seconds) +
-                         ",\"max_message_bytes\":" + std::to_string(config.max_message_bytes) +
-                         ",\"dataset_cache\":" + std::to_string(config.dataset_cache) +
-                         ",\"drain_seconds\":" + std::to_string(config.drain_seconds));
+  log_event("start",
+            ",\"listen\":" + json_list(bound) + ",\"threads\":" + std::to_string(config.threads) +
+                ",\"max_streams\":" + std::to_string(config.max_streams) +
+                ",\"stream_idle_seconds\":" + std::to_string(config.stream_idle_seconds) +
+                ",\"max_message_bytes\":" + std::to_string(config.max_message_bytes) +
+                ",\"dataset_cache\":" + std::to_string(config.dataset_cache) +
+                ",\"dataset_budget_bytes\":" + std::to_string(config.dataset_budget_bytes) +
+                ",\"drain_seconds\":" + std::to_string(config.drain_seconds));
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -45,6 +45,14 @@ struct Cancelled {};
 // Searches per slice of a long repeat: a few milliseconds of work between cancellation checks.
 constexpr std::int64_t kSearchesPerSlice = 1 << 20;
 
+// When a call stops waiting for the dataset budget: its own deadline, at most DatasetCache's.
+Clock::time_point budget_deadline(const grpc::ServerContext* context) {
+  const auto now = Clock::now();
+  const auto left = context->deadline() - std::chrono::system_clock::now();
+  return left < DatasetCache::kMaxWait ? now + std::chrono::duration_cast<Clock::duration>(left)
+                                       : now + DatasetCache::kMaxWait;
+}
+
 std::int64_t elapsed_ns(Clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - start).count();
 }
@@ -184,7 +192,7 @@ grpc::Status PeajeService::Search(grpc::ServerContext* context,
 
     switch (request->data_case()) {
       case peaje::v1::SearchRequest::kDataset: {  // resident: only the targets crossed
-        const auto array = datasets_.get(request->dataset());
+        const auto array = datasets_.get(request->dataset(), budget_deadline(context));
         search_until_cancelled(context, array->values(), targets, out, repeat);
         break;
       }

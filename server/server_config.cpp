@@ -76,6 +76,11 @@ const std::vector<Setting>& settings() {
        [](ServerConfig& c, const std::string& v) {
          c.dataset_cache = static_cast<std::size_t>(parse_number("--dataset-cache", v, 0, 1024));
        }},
+      {"--dataset-budget-bytes", "PEAJE_DATASET_BUDGET_BYTES",
+       [](ServerConfig& c, const std::string& v) {
+         c.dataset_budget_bytes = static_cast<std::size_t>(
+             parse_number("--dataset-budget-bytes", v, 1 << 20, 1LL << 40));
+       }},
       {"--drain-seconds", "PEAJE_DRAIN_SECONDS",
        [](ServerConfig& c, const std::string& v) {
          c.drain_seconds = static_cast<int>(parse_number("--drain-seconds", v, 0, 3600));
@@ -89,7 +94,7 @@ const std::vector<Setting>& settings() {
 std::string usage() {
   return "usage: peaje-server [--listen host:port|unix:PATH]... [--threads N] [--max-streams N]\n"
          "                    [--stream-idle-seconds N] [--max-message-bytes N]\n"
-         "                    [--dataset-cache N] [--drain-seconds N]\n"
+         "                    [--dataset-cache N] [--dataset-budget-bytes N] [--drain-seconds N]\n"
          "  --listen             address to serve on, repeatable (default 127.0.0.1:50051)\n"
          "  --threads            most peaje.v1 calls served at once, more are refused\n"
          "                       UNAVAILABLE; 0 = no cap, gRPC adds threads as needed (default 0)\n"
@@ -99,10 +104,13 @@ std::string usage() {
          "                       closed (UNAVAILABLE); 0 = never (default 30)\n"
          "  --max-message-bytes  largest request or response (default 67108864)\n"
          "  --dataset-cache      resident datasets kept, least recently used evicted (default 8)\n"
+         "  --dataset-budget-bytes  bytes of datasets (cached, being built or in use) and inline\n"
+         "                       values held at once; a request past it waits up to 5 s, then\n"
+         "                       RESOURCE_EXHAUSTED (default 536870912)\n"
          "  --drain-seconds      SIGTERM/SIGINT wait for in-flight calls (default 10)\n"
          "Each flag has an environment equivalent: PEAJE_LISTEN (comma-separated),\n"
          "PEAJE_THREADS, PEAJE_MAX_STREAMS, PEAJE_STREAM_IDLE_SECONDS, PEAJE_MAX_MESSAGE_BYTES,\n"
-         "PEAJE_DATASET_CACHE, PEAJE_DRAIN_SECONDS.\n"
+         "PEAJE_DATASET_CACHE, PEAJE_DATASET_BUDGET_BYTES, PEAJE_DRAIN_SECONDS.\n"
          "Flags win over the environment.\n";
 }
 

@@ -16,8 +16,9 @@ struct ServerConfig {
   int max_streams = 16;             // reflection / health Watch streams open at once; 0: no cap
   int stream_idle_seconds = 30;     // a stream the client leaves silent this long is closed
   int max_message_bytes = 64 << 20;
-  std::size_t dataset_cache = 8;  // resident datasets kept
-  int drain_seconds = 10;         // how long SIGTERM waits for in-flight calls
+  std::size_t dataset_cache = 8;                              // resident datasets kept
+  std::size_t dataset_budget_bytes = std::size_t{512} << 20;  // datasets + inline values held
+  int drain_seconds = 10;  // how long SIGTERM waits for in-flight calls
 
   static constexpr const char* kDefaultListen = "127.0.0.1:50051";
 };
@@ -31,8 +32,8 @@ class ConfigError : public std::runtime_error {
 using GetEnv = std::function<std::optional<std::string>(const std::string&)>;
 
 // Reads PEAJE_LISTEN (comma-separated), PEAJE_THREADS, PEAJE_MAX_STREAMS,
-// PEAJE_STREAM_IDLE_SECONDS, PEAJE_MAX_MESSAGE_BYTES, PEAJE_DATASET_CACHE, PEAJE_DRAIN_SECONDS,
-// then the flags. Throws ConfigError.
+// PEAJE_STREAM_IDLE_SECONDS, PEAJE_MAX_MESSAGE_BYTES, PEAJE_DATASET_CACHE,
+// PEAJE_DATASET_BUDGET_BYTES, PEAJE_DRAIN_SECONDS, then the flags. Throws ConfigError.
 // Returns nullopt for --help.
 std::optional<ServerConfig> parse_config(const std::vector<std::string>& args,
                                          const GetEnv& getenv);

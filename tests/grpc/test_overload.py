@@ -196,3 +196,47 @@ def test_grpcurl_sessions_held_open_leave_search_answered():
             for process in waiting:
                 process.kill()
                 process.wait()
+
+
+def rss_mib(pid: int, field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"{field} missing for pid {pid}")
+
+
+def test_a_burst_of_distinct_datasets_stays_within_the_dataset_budget():
+    """The issue's burst, bounded: 80 calls at once, each naming a new 80 MB dataset. Before the
+    budget the server built them all at once (3.4 GiB peak for 100); now the budget (default
+    512 MiB) holds in-flight builds, arrays in use and the cache together, and a call that
+    cannot get in within its wait is refused RESOURCE_EXHAUSTED, saying so."""
+    budget_mib = 512
+    with ServerProcess() as server:  # the defaults
+        pid = server.process.pid
+        baseline = rss_mib(pid, "VmRSS")
+        with grpc.insecure_channel(server.tcp_target) as channel:
+            stub = peaje_pb2_grpc.PeajeStub(channel)
+            calls = [
+                stub.Search.future(
+                    peaje_pb2.SearchRequest(dataset=f"range:10000000:{2 + i}", targets=[66666]),
+                    timeout=60,
+                )
+                for i in range(80)
+            ]
+            answered, refused = 0, 0
+            for i, call in enumerate(calls):
+                step = 2 + i
+                try:
+                    indices = list(call.result().indices)
+                    assert indices == [66666 // step if 66666 % step == 0 else -1], step
+                    answered += 1
+                except grpc.RpcError as error:
+                    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, error.details()
+                    assert "dataset budget" in error.details()
+                    refused += 1
+        peak = rss_mib(pid, "VmHWM")
+        after = rss_mib(pid, "VmRSS")
+    assert answered >= 6, (answered, refused)
+    assert peak < baseline + budget_mib + 96, (baseline, peak)
+    assert after < baseline + budget_mib + 96, (baseline, after)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -65,6 +66,81 @@ TEST(DatasetCache, ConcurrentCallersShareOneArray) {
   for (auto& t : threads) t.join();
   for (const auto* array : seen) EXPECT_EQ(array, seen[0]);
   EXPECT_EQ(cache.size(), 1u);
+}
+
+constexpr std::size_t kMiB = std::size_t{1} << 20;
+
+TEST(DatasetCache, ConcurrentCallersBuildOneSpecOnce) {
+  DatasetCache cache(2, 64 * kMiB);
+  std::vector<std::shared_ptr<const SortedArray>> held(8);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < held.size(); ++i) {
+    threads.emplace_back(
+        [&, i] { held[i] = cache.get(i % 2 ? "range:4000000" : "range:4000000:1"); });
+  }
+  for (auto& t : threads) t.join();
+  // One array of 32 MB counted, not eight: the others waited for the one build.
+  EXPECT_EQ(cache.bytes_in_use(), 4'000'000u * 8);
+  for (const auto& array : held) EXPECT_EQ(array.get(), held[0].get());
+}
+
+TEST(DatasetCache, BudgetCountsArraysInUseAndRefusesPastIt) {
+  DatasetCache cache(8, 3 * 8 * kMiB);  // room for three arrays of 1 Mi values
+  const auto a = cache.get("range:1048576:1");
+  const auto b = cache.get("range:1048576:2");
+  auto c = cache.get("range:1048576:3");
+  EXPECT_EQ(cache.bytes_in_use(), 3 * 8 * kMiB);
+  // Cached arrays that calls still hold are evicted but still count until dropped.
+  const auto start = DatasetCache::Clock::now();
+  try {
+    cache.get("range:1048576:4", start + std::chrono::milliseconds(100));
+    FAIL() << "expected the budget to be exhausted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kTooLarge);
+    EXPECT_NE(std::string(e.what()).find("dataset budget"), std::string::npos) << e.what();
+  }
+  EXPECT_GE(DatasetCache::Clock::now() - start, std::chrono::milliseconds(100));
+  EXPECT_EQ(cache.size(), 0u);  // every idle-looking entry was evicted to make room
+  // A waiting request gets in as soon as a holder lets go.
+  std::thread release([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    c.reset();
+  });
+  const auto d = cache.get("range:1048576:4", DatasetCache::Clock::now() + std::chrono::seconds(5));
+  release.join();
+  EXPECT_EQ(d->values()[1], 4);
+  EXPECT_EQ(cache.bytes_in_use(), 3 * 8 * kMiB);
+}
+
+TEST(DatasetCache, IdleCachedArraysAreEvictedForNewOnesAndMemoryIsReleased) {
+  DatasetCache cache(8, 2 * 8 * kMiB);
+  cache.get("range:1048576:1");
+  cache.get("range:1048576:2");
+  cache.get("range:1048576:3");  // evicts :1, nobody holds it: freed at once
+  EXPECT_EQ(cache.size(), 2u);
+  EXPECT_EQ(cache.bytes_in_use(), 2 * 8 * kMiB);
+}
+
+TEST(DatasetCache, ASpecLargerThanTheWholeBudgetIsRefusedAtOnce) {
+  DatasetCache cache(8, 8 * kMiB);
+  try {
+    cache.get("range:2000000");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), ErrorKind::kTooLarge);
+    EXPECT_NE(std::string(e.what()).find("more than the server's whole"), std::string::npos);
+  }
+  EXPECT_EQ(cache.bytes_in_use(), 0u);
+}
+
+TEST(DatasetCache, ReservationsShareTheBudget) {
+  DatasetCache cache(8, 16 * kMiB);
+  auto held = cache.reserve(12 * kMiB, "inline values", DatasetCache::Clock::now());
+  EXPECT_EQ(cache.bytes_in_use(), 12 * kMiB);
+  EXPECT_THROW(cache.get("range:1048576", DatasetCache::Clock::now()), Error);
+  held.reset();
+  EXPECT_EQ(cache.bytes_in_use(), 0u);
+  EXPECT_EQ(cache.get("range:1048576", DatasetCache::Clock::now())->size(), 1048576u);
 }
 
 }  // namespace
