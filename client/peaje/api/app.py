@@ -12,7 +12,7 @@ from peaje.api import docs, problems
 from peaje.api.engines import EngineSet
 from peaje.api.metrics import ApiMetrics
 from peaje.api.middleware import BodyReader, RequestTiming
-from peaje.api.routers import engines, service
+from peaje.api.routers import operations, service
 from peaje.api.settings import Settings
 from peaje.api.shedding import Admission, ConcurrencyLimit
 
@@ -47,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = ApiMetrics()
     app.state.admission = Admission(settings.max_in_flight, settings.retry_after_seconds)
     problems.install(app)
-    app.include_router(engines.router)
+    app.include_router(operations.router)
     app.include_router(service.router)
     # Outermost last: timing sees the whole request, including a 413 or 408 from the body
     # reader and a 503 from shedding; shedding counts a request only once its body is read.

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from fastapi import Request
 
 from peaje.api.engines import EngineSet
 from peaje.api.metrics import ApiMetrics
-
-
-class EngineName(StrEnum):
-    python = "python"
-    native = "native"
-    grpc = "grpc"
 
 
 # async on purpose: FastAPI runs a plain `def` dependency in the threadpool, a thread hop per

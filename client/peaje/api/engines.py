@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import array
 import base64
-import binascii
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,17 +13,20 @@ from typing import Any, TypeVar
 from starlette.concurrency import run_in_threadpool
 
 from peaje import _native
+from peaje.api.models import BytesDictRequest, SearchRequest
 from peaje.api.problems import ENGINE_ERRORS, EngineError
 from peaje.api.settings import Settings
-from peaje.engine import ENGINES
+from peaje.engine import ENGINES, engine
 from peaje.errors import InvalidArgument, Unavailable
 from peaje.limits import DEFAULT_DATASET
-from peaje.native import NativeEngine
-from peaje.reference import PythonEngine
 
 T = TypeVar("T")
 
+# The engine served over a gRPC channel; every other name in peaje.engine.ENGINES runs in
+# this process, made by peaje.engine.engine(name).
+REMOTE = "grpc"
 # Rough in-process costs (microseconds) used only to choose inline vs thread; see Settings.
+# An engine not listed (a new binding) is costed as the python engine: a thread when in doubt.
 SEARCH_US = {"python": 5.0, "native": 0.05}
 ENTRY_US = {"python": 0.5, "native": 0.2}
 VALUE_US = 0.02  # validating / copying one inline value
@@ -37,46 +39,26 @@ class Timed:
     server_ns: int | None = None
 
 
-def decode_item(item: Any) -> Any:
-    """{"base64": "..."} -> bytes; anything else as is (the engine judges its type)."""
-    if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("base64"), str):
-        try:
-            return base64.b64decode(item["base64"], validate=True)
-        except (binascii.Error, ValueError) as e:  # bad alphabet or padding, non-ASCII
-            raise EngineError(InvalidArgument(f"invalid base64 in a bytes item: {e}")) from None
-    return item
-
-
-def decode_entries(entries: Any) -> Any:
-    if isinstance(entries, dict):
-        return {key: decode_item(value) for key, value in entries.items()}
-    if isinstance(entries, list):
-        return [
-            tuple(decode_item(item) for item in entry)
-            if isinstance(entry, list) and len(entry) == 2
-            else entry
-            for entry in entries
-        ]
-    # Other JSON (a string is iterable in Python!) is not entries: the same type error the
-    # engines give for a non-mapping.
-    raise EngineError(
-        TypeError(
-            f"expected a mapping or an iterable of (key, value) pairs, got {type(entries).__name__}"
-        )
-    )
-
-
 def encode_entries(result: dict[bytes, bytes]) -> list[list[str]]:
     b64 = base64.b64encode
     return [[b64(k).decode("ascii"), b64(v).decode("ascii")] for k, v in result.items()]
 
 
 class EngineSet:
-    """python and native in this process; grpc over one channel made at start-up."""
+    """Every engine of peaje.engine.ENGINES: the in-process ones made here, grpc over one
+    channel made at start-up. An engine that cannot be made (not built) answers 503."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.local = {"python": PythonEngine(), "native": NativeEngine()}
+        self.local: dict[str, Any] = {}
+        self.problems: dict[str, str] = {}
+        for name in ENGINES:
+            if name == REMOTE:
+                continue
+            try:
+                self.local[name] = engine(name)
+            except ImportError as e:
+                self.problems[name] = f"{name} engine not installed: {e}"
         self.grpc: Any = None
         self.grpc_problem = "not started"
 
@@ -95,12 +77,12 @@ class EngineSet:
             self.grpc = None
 
     def modes(self, name: str) -> tuple[str, ...]:
-        engine = self.grpc if name == "grpc" else self.local[name]
-        return tuple(engine.modes) if engine is not None else ()
+        found = self.grpc if name == REMOTE else self.local.get(name)
+        return tuple(found.modes) if found is not None else ()
 
     async def states(self) -> dict[str, str]:
         """'' when ready, else why not. grpc is ready when its server answers health checks."""
-        states = {"python": "", "native": ""}
+        states = {name: self.problems.get(name, "") for name in ENGINES if name != REMOTE}
         if self.grpc is None:
             states["grpc"] = self.grpc_problem
         else:
@@ -131,15 +113,20 @@ class EngineSet:
             raise EngineError(Unavailable(self.grpc_problem))
         return self.grpc
 
-    async def search(
-        self,
-        name: str,
-        targets: list[int],
-        values: list[int] | None,
-        dataset: str | None,
-        mode: str | None,
-        repeat: int,
-    ) -> Timed:
+    def _local(self, name: str) -> Any:
+        if name not in self.local:
+            raise EngineError(Unavailable(self.problems.get(name, f"no engine {name!r}")))
+        return self.local[name]
+
+    async def search(self, name: str, request: SearchRequest) -> Timed:
+        """One validated search request on engine `name` (JSON and protobuf bodies alike)."""
+        targets, values, mode, repeat = (
+            request.targets,
+            request.values,
+            request.mode,
+            request.repeat,
+        )
+        dataset = request.dataset
         if values is None:
             data: Any = DEFAULT_DATASET if dataset is None else dataset
         else:
@@ -153,11 +140,11 @@ class EngineSet:
             except InvalidArgument as e:
                 raise EngineError(e) from e
             data = values
-        if name == "grpc":
-            engine = self._grpc()
+        if name == REMOTE:
+            remote = self._grpc()
             start = time.perf_counter_ns()
             try:
-                indices, server_ns = await engine.search_timed(
+                indices, server_ns = await remote.search_timed(
                     data, targets, mode=mode, repeat=repeat
                 )
             except ENGINE_ERRORS as e:
@@ -165,28 +152,27 @@ class EngineSet:
             return Timed(indices, time.perf_counter_ns() - start, server_ns)
         if mode == "buffer" and values is not None:
             data = array.array("q", values)  # JSON gives a list; buffer mode needs int64 memory
-        engine = self.local[name]
+        local = self._local(name)
         n_values = len(values) if values is not None else 0
-        cost = SEARCH_US[name] * len(targets) * max(repeat, 1) + VALUE_US * n_values
+        per_search = SEARCH_US.get(name, SEARCH_US["python"])
+        cost = per_search * len(targets) * max(repeat, 1) + VALUE_US * n_values
         return await self._run_local(
-            cost, lambda: engine.search(data, targets, mode=mode, repeat=repeat)
+            cost, lambda: local.search(data, targets, mode=mode, repeat=repeat)
         )
 
-    async def to_bytes_dict(self, name: str, entries: Any, errors: Any) -> Timed:
-        mapping = decode_entries(entries)
-        if name == "grpc":
-            engine = self._grpc()
+    async def to_bytes_dict(self, name: str, request: BytesDictRequest) -> Timed:
+        """One validated bytes-dict request (entries already str/bytes) on engine `name`."""
+        mapping, errors = request.entries, request.errors
+        if name == REMOTE:
+            remote = self._grpc()
             start = time.perf_counter_ns()
             try:
-                result, server_ns = await engine.to_bytes_dict_timed(mapping, errors)
+                result, server_ns = await remote.to_bytes_dict_timed(mapping, errors)
             except ENGINE_ERRORS as e:
                 raise EngineError(e) from e
             return Timed(result, time.perf_counter_ns() - start, server_ns)
-        engine = self.local[name]
-        size = len(mapping)
+        local = self._local(name)
+        per_entry = ENTRY_US.get(name, ENTRY_US["python"])
         return await self._run_local(
-            ENTRY_US[name] * size, lambda: engine.to_bytes_dict(mapping, errors)
+            per_entry * len(mapping), lambda: local.to_bytes_dict(mapping, errors)
         )
-
-
-assert set(ENGINES) == {"python", "native", "grpc"}

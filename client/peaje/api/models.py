@@ -5,9 +5,10 @@ and ``"1"`` are refused). Bytes travel as base64; text travels as JSON strings.
 
 Bytes-dict entries are ``[key, value]`` pairs, in order, where each item is either a JSON
 string (text, encoded by the engine with ``errors``) or ``{"base64": "..."}`` (bytes, passed
-through unchanged). A JSON object of text keys is accepted too. Items of any other JSON type
-reach the engine as they are and are refused there with its own type error naming the key, so
-the message is the same on every face.
+through unchanged); a JSON object of text keys is accepted too. The model checks that shape
+strictly and decodes the base64 itself, so an engine only ever sees str and bytes: an entry
+that is not a two-item array, or an item of any other JSON type, is a 422 type-error naming
+its index (and the key), never a guessed pair.
 
 Lone surrogates: JSON allows ``"\\ud800"``, and the API decodes it (as Python's ``json`` does)
 to a string holding the lone surrogate. It then meets ``errors`` exactly as it would in
@@ -18,15 +19,42 @@ cannot carry lone surrogates (proto3 strings are UTF-8) and refuses them with 42
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from peaje.arguments import short_repr
 from peaje.limits import DEFAULT_DATASET, INT64_MAX, INT64_MIN, MAX_REPEAT, MODES, UTF8_ERRORS
 
-Int64 = Annotated[StrictInt, Field(ge=INT64_MIN, le=INT64_MAX)]
-Mode = Literal["copy", "lazy", "buffer", "resident"]
-assert set(Mode.__args__) == set(MODES)
+# JSON Schema's "integer" admits 1.0 (the same number as 1); this API reads integer literals
+# only, so the schema says so in the words it has: format int64 and the description.
+STRICT = 'a JSON integer literal: 1.0, 1e0, true and "1" are refused'
+Int64 = Annotated[
+    StrictInt,
+    Field(ge=INT64_MIN, le=INT64_MAX),
+    WithJsonSchema(
+        {"type": "integer", "format": "int64", "minimum": INT64_MIN, "maximum": INT64_MAX}
+    ),
+]
+Repeat = Annotated[
+    StrictInt,
+    Field(ge=1, le=MAX_REPEAT),
+    WithJsonSchema({"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_REPEAT}),
+]
+Mode = Literal[MODES]  # one definition: peaje.limits.MODES
+Utf8Errors = Literal[UTF8_ERRORS]
+Item = str | bytes  # after validation: text, or bytes decoded from {"base64": ...}
 
 ITEM_SCHEMA = {
     "anyOf": [
@@ -49,6 +77,7 @@ ENTRIES_SCHEMA = {
             "items": {
                 "type": "array",
                 "prefixItems": [ITEM_SCHEMA, ITEM_SCHEMA],
+                "items": False,
                 "minItems": 2,
                 "maxItems": 2,
             },
@@ -57,6 +86,60 @@ ENTRIES_SCHEMA = {
     ],
     "examples": [[["barba", "coa"], [{"base64": "AGI="}, "v"]]],
 }
+
+
+def type_error(message: str) -> PydanticCustomError:
+    """A wrong JSON type in the entries: problem type-error (a TypeError in process)."""
+    return PydanticCustomError("peaje_type_error", "{message}", {"message": message})
+
+
+def decode_item(item: Any, place: str, role: str) -> Item:
+    """Text as is; {"base64": "..."} -> its bytes; anything else a type error at `place`."""
+    if isinstance(item, str):
+        return item
+    if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("base64"), str):
+        try:
+            return base64.b64decode(item["base64"], validate=True)
+        except (binascii.Error, ValueError) as e:  # bad alphabet or padding, non-ASCII
+            raise PydanticCustomError(
+                "peaje_invalid_argument",
+                "{place}: invalid base64 in a bytes item ({role}): {error}",
+                {"place": place, "role": role, "error": str(e)},
+            ) from None
+    kind = "an object other than {base64}" if isinstance(item, dict) else _json_type(item)
+    raise type_error(f'{place}: expected text or {{"base64": ...}} for {role}, got {kind}')
+
+
+def _json_type(item: Any) -> str:
+    names = {bool: "bool", int: "int", float: "float", list: "array", type(None): "null"}
+    return names.get(type(item), type(item).__name__)
+
+
+def decode_entries(entries: Any) -> list[tuple[Item, Item]] | dict[str, Item]:
+    """The entries of a bytes-dict body, checked against ENTRIES_SCHEMA and base64-decoded."""
+    if isinstance(entries, dict):
+        return {
+            key: decode_item(
+                item, f"entries[{short_repr(key)}]", f"the value of key {short_repr(key)}"
+            )
+            for key, item in entries.items()
+        }
+    if not isinstance(entries, list):
+        raise type_error(
+            f"entries: expected an array of [key, value] pairs or an object, got "
+            f"{_json_type(entries)}"
+        )
+    pairs = []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, list) or len(entry) != 2:
+            what = f"an array of {len(entry)}" if isinstance(entry, list) else _json_type(entry)
+            raise type_error(
+                f"entries[{i}]: an entry is a [key, value] array of two items, got {what}"
+            )
+        key = decode_item(entry[0], f"entries[{i}][0]", f"key {short_repr(entry[0])}")
+        role = f"the value of key {short_repr(entry[0])}"
+        pairs.append((key, decode_item(entry[1], f"entries[{i}][1]", role)))
+    return pairs
 
 
 class SearchRequest(BaseModel):
@@ -73,11 +156,12 @@ class SearchRequest(BaseModel):
         },
     )
 
-    targets: list[Int64] = Field(description="int64 targets (at most 1,000,000)")
+    targets: list[Int64] = Field(description=f"int64 targets (at most 1,000,000), each {STRICT}")
     values: list[Int64] | None = Field(
         None,
         description="inline ascending int64 values; validated (int64, sorted) on every "
-        "engine and mode, the first bad index is named. Give values or dataset, not both.",
+        f"engine and mode, the first bad index is named. Give values or dataset, not both. "
+        f"Each is {STRICT}.",
     )
     dataset: str | None = Field(
         None,
@@ -90,9 +174,7 @@ class SearchRequest(BaseModel):
         description="data mode: how values cross into the engine (default: copy for inline "
         "values, resident for a dataset)",
     )
-    repeat: Annotated[StrictInt, Field(ge=1, le=MAX_REPEAT)] = Field(
-        1, description="passes over the targets inside one call"
-    )
+    repeat: Repeat = Field(1, description="passes over the targets inside one call")
 
     @model_validator(mode="after")
     def values_or_dataset(self) -> SearchRequest:
@@ -117,10 +199,14 @@ class BytesDictRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # Validated and decoded by decode_entries (the schema is ENTRIES_SCHEMA): str and bytes only.
     entries: Annotated[Any, WithJsonSchema(ENTRIES_SCHEMA)]
-    errors: Annotated[Any, WithJsonSchema({"enum": list(UTF8_ERRORS), "default": "strict"})] = (
-        "strict"
-    )
+    errors: Utf8Errors = Field("strict", description="how text is UTF-8 encoded")
+
+    @field_validator("entries")
+    @classmethod
+    def _entries(cls, entries: Any) -> list[tuple[Item, Item]] | dict[str, Item]:
+        return decode_entries(entries)
 
 
 class BytesDictResponse(BaseModel):

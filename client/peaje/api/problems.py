@@ -150,6 +150,8 @@ def where(loc: tuple[Any, ...]) -> str:
 def validation_message(error: dict[str, Any]) -> str:
     """One pydantic error in the engines' own words (bindings/native_module.cpp)."""
     place, kind = where(tuple(error.get("loc", ()))), error.get("type", "")
+    if kind.startswith("peaje_"):  # ours (peaje.api.models, bodies): the message names the place
+        return error["msg"]
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{place}: expected an int, got {type(error.get('input')).__name__}"
     bound = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("le"))
@@ -172,7 +174,9 @@ async def on_validation_error(request: Request, exc: RequestValidationError) -> 
         engine = request.path_params.get("engine", "")
         return problem("not-found", 404, f"unknown engine {engine!r}", request)
     messages = [validation_message(e) for e in errors]
-    return problem("invalid-argument", 422, messages[0], request, errors=messages[:20])
+    # A wrong JSON type in bytes-dict entries is a TypeError in process: the same problem type.
+    name = "type-error" if errors[0].get("type") == "peaje_type_error" else "invalid-argument"
+    return problem(name, 422, messages[0], request, errors=messages[:20])
 
 
 async def on_http_exception(request: Request, exc: HTTPException) -> ProblemResponse:

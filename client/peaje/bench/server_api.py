@@ -74,7 +74,9 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(2):
             for name, target in targets.items():
                 rps[name].append(throughput(target, args.load_calls // 2))
-    print(f"C++ client, {args.calls} calls per row in {args.rounds} rounds; ghz -c 8 for throughput")
+    print(
+        f"C++ client, {args.calls} calls per row in {args.rounds} rounds; ghz -c 8 for throughput"
+    )
     print(f"  {'server':<32} {'operation':<26} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8}")
     for op in OPERATIONS:
         for name in targets:

@@ -1,0 +1,98 @@
+"""POST /v1/{engine}/search and /v1/{engine}/bytes-dict: one route per operation, any engine,
+a JSON or protobuf body (peaje.api.bodies); GET /v1/engines."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from fastapi import APIRouter, Request
+
+from peaje.api import bodies, problems
+from peaje.api.engines import Timed
+from peaje.api.metrics import ApiMetrics
+from peaje.api.models import (
+    BytesDictRequest,
+    BytesDictResponse,
+    EngineInfo,
+    EnginesResponse,
+    SearchRequest,
+    SearchResponse,
+)
+from peaje.engine import ENGINES
+from peaje.v1 import peaje_pb2
+
+# One definition of the engine names: peaje.engine.ENGINES (a new engine appears here, in the
+# OpenAPI enum and in /v1/engines with no edit).
+EngineName = StrEnum("EngineName", [(name, name) for name in ENGINES])
+router = APIRouter(prefix="/v1", tags=["engines"])
+ERRORS = problems.responses(404, 413, 422, 503, 504)
+
+
+def server_timing(engine: str, route: str, timed: Timed, metrics: ApiMetrics) -> str:
+    """The time breakdown for Server-Timing (milliseconds), recorded in the metrics too."""
+    metrics.engine_latency.labels(engine, route).observe(timed.engine_ns / 1e9)
+    if timed.server_ns is None:
+        return f"engine;dur={timed.engine_ns / 1e6:.3f}"
+    metrics.server_latency.labels(route).observe(timed.server_ns / 1e9)
+    return f"engine;dur={timed.engine_ns / 1e6:.3f}, server;dur={timed.server_ns / 1e6:.3f}"
+
+
+@router.post(
+    "/{engine}/search",
+    response_model=SearchResponse,
+    responses={**bodies.response_doc(peaje_pb2.SearchResponse), **ERRORS},
+    openapi_extra=bodies.request_doc(SearchRequest, peaje_pb2.SearchRequest, mode_parameter=True),
+)
+async def search(engine: EngineName, request: Request):
+    """Leftmost index of each target in ascending int64 values, or -1.
+
+    Data comes inline (`values`, validated) or resident (`dataset`, built once per process or
+    server). `repeat` runs the batch K times inside one crossing (the benchmark knob). The body
+    is JSON or a peaje.v1.SearchRequest (`application/x-protobuf`, mode as `?mode=`).
+    """
+    name, (query, kind) = engine.value, await bodies.read_search(request)
+    state = request.app.state
+    timed = await state.engines.search(name, query)
+    timing = server_timing(name, "/v1/{engine}/search", timed, state.metrics)
+    out = bodies.response_type(request, kind)
+    content = bodies.search_body(out, timed.result, name, timed.engine_ns, timed.server_ns)
+    return bodies.respond(out, content, timing)
+
+
+@router.post(
+    "/{engine}/bytes-dict",
+    response_model=BytesDictResponse,
+    responses={**bodies.response_doc(peaje_pb2.ToBytesDictResponse), **ERRORS},
+    openapi_extra=bodies.request_doc(BytesDictRequest, peaje_pb2.ToBytesDictRequest, False),
+)
+async def bytes_dict(engine: EngineName, request: Request):
+    """Text and bytes entries to an ordered bytes -> bytes map (the talk's BytesDict).
+
+    Items are JSON strings (text, UTF-8 encoded with `errors`) or `{"base64": ...}` (bytes);
+    the result's keys and values are base64. Or a peaje.v1.ToBytesDictRequest as protobuf.
+    """
+    name, (query, kind) = engine.value, await bodies.read_bytes_dict(request)
+    state = request.app.state
+    timed = await state.engines.to_bytes_dict(name, query)
+    timing = server_timing(name, "/v1/{engine}/bytes-dict", timed, state.metrics)
+    out = bodies.response_type(request, kind)
+    content = bodies.bytes_dict_body(out, timed.result, name, timed.engine_ns, timed.server_ns)
+    return bodies.respond(out, content, timing)
+
+
+@router.get("/engines", response_model=EnginesResponse)
+async def list_engines(request: Request):
+    """Every engine, its data modes and whether it can answer now."""
+    engines = request.app.state.engines
+    states = await engines.states()
+    return EnginesResponse(
+        engines=[
+            EngineInfo(
+                name=name.value,
+                modes=list(engines.modes(name.value)),
+                state="unavailable" if states[name.value] else "ready",
+                detail=states[name.value] or None,
+            )
+            for name in EngineName
+        ]
+    )
