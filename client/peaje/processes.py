@@ -1,22 +1,97 @@
-"""Helpers for the processes peaje's tools start (peaje-server, the API, Toxiproxy): where the
-server binary is, free loopback ports, readiness, and a stop that always ends the process."""
+"""The processes peaje's tools start, one way: where a binary is (its environment variable, then
+PATH, then the build tree of the checkout), free loopback ports, a started process as a handle
+(``Service``), one readiness wait, and a stop that always ends the process. ``peaje.stack``
+composes them into the local stack; nothing else starts peaje-server, uvicorn or Toxiproxy.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-SERVER_BIN = Path(
-    os.environ.get("PEAJE_SERVER_BIN", REPO / "build" / "cmake" / "server" / "peaje-server")
-)
+HOST = "127.0.0.1"
+
+
+class StartFailed(RuntimeError):
+    """A process of the stack could not be found, exited, or was not ready in time."""
+
+
+class Aborted(StartFailed):
+    """The process died of SIGABRT before it was ready (the caller may try once more)."""
+
+
+# ---- where things are -------------------------------------------------------------------------
+
+
+def _is_checkout(directory: Path) -> bool:
+    try:
+        project = tomllib.loads((directory / "pyproject.toml").read_text()).get("project", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    return project.get("name") == "peaje"
+
+
+@cache
+def find_repo() -> Path | None:
+    """The peaje checkout: $PEAJE_REPO, else the first directory holding peaje's pyproject.toml
+    above the working directory or above this package (an editable install lives inside its
+    checkout). None for a package installed apart from any checkout."""
+    if os.environ.get("PEAJE_REPO"):
+        return Path(os.environ["PEAJE_REPO"]).resolve()
+    for start in (Path.cwd(), Path(__file__).resolve().parent):
+        for directory in (start, *start.parents):
+            if _is_checkout(directory):
+                return directory
+    return None
+
+
+def results_root() -> Path:
+    """Where runs write results/ by default: the checkout's, else the working directory's."""
+    return (find_repo() or Path.cwd()) / "results"
+
+
+def find_binary(name: str, env_var: str, in_checkout: str) -> Path:
+    """$env_var, else `name` on PATH, else `in_checkout` under the checkout; StartFailed (saying
+    where it looked) when none is a file."""
+    tried = []
+    if os.environ.get(env_var):
+        path = Path(os.environ[env_var])
+        if path.is_file():
+            return path
+        tried.append(f"${env_var}={path}")
+    else:
+        tried.append(f"${env_var} (unset)")
+    on_path = shutil.which(name)
+    if on_path:
+        return Path(on_path)
+    tried.append(f"{name} on PATH")
+    repo = find_repo()
+    if repo is not None and (repo / in_checkout).is_file():
+        return repo / in_checkout
+    tried.append(str(repo / in_checkout) if repo else "no peaje checkout above the cwd")
+    raise StartFailed(f"{name} not found (looked at {'; '.join(tried)}): run `make build`")
+
+
+def server_binary() -> Path:
+    return find_binary("peaje-server", "PEAJE_SERVER_BIN", "build/cmake/server/peaje-server")
+
+
+def toxiproxy_binary() -> Path:
+    return find_binary("toxiproxy-server", "PEAJE_TOXIPROXY_BIN", ".tools/bin/toxiproxy-server")
 
 
 # The API's server: uvicorn on its fast parts, named so a missing uvloop or httptools fails at
@@ -34,8 +109,20 @@ def api_command(host: str, port: int, app: str = "peaje.api:app", *extra: str) -
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((HOST, 0))
         return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+# ---- a started process --------------------------------------------------------------------------
 
 
 def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int | None:
@@ -53,20 +140,119 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int
     return process.returncode
 
 
-def http_ready(url: str, timeout: float = 1.0) -> bool:
-    """True when the API at `url` answers /readyz with 200."""
+def _die_with_parent() -> None:
+    """Runs in the child before exec: SIGTERM it when its starter dies (killed, timed out), so no
+    server outlives the run that started it."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+@dataclass
+class Service:
+    """One started process of the stack: its handle, where it answers, and its log file."""
+
+    name: str
+    command: list[str]
+    log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
+    address: str = ""  # "127.0.0.1:PORT" for peaje-server, "http://..." for the HTTP ones
+    process: subprocess.Popen | None = None
+
+    def start(self) -> Service:
+        # Own session: a Ctrl-C meant for the starter reaches only it, which stops us in order.
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            )
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process else None
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def events(self) -> list[dict]:
+        """The JSON lines of the log (peaje-server logs one per event: start, stop, ...)."""
+        return [json.loads(line) for line in self.log().splitlines() if line.startswith("{")]
+
+    def send_signal(self, signum: int) -> None:
+        if self.running():
+            self.process.send_signal(signum)
+
+    def kill(self) -> None:
+        """SIGKILL, no drain: a crash as the others see it."""
+        if self.running():
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        return stop_process(self.process, timeout)
+
+    def wait_ready(self, ready: Callable[[], bool], what: str, timeout: float) -> Service:
+        """Poll `ready` until true; StartFailed (with the log's tail) if the process exits first
+        or `timeout` passes. The one readiness loop of every process the stack starts."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                code = self.process.returncode if self.process else None
+                error = Aborted if code == -signal.SIGABRT else StartFailed
+                raise error(f"{self.name} exited with {code} before {what}:\n{self.tail()}")
+            if ready():
+                return self
+            time.sleep(0.05)
+        self.kill()
+        raise StartFailed(f"{self.name}: not {what} within {timeout:.0f}s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        return "\n".join(self.log().splitlines()[-lines:])
+
+
+# ---- readiness probes ----------------------------------------------------------------------------
+
+
+def http_ok(url: str, timeout: float = 1.0) -> bool:
+    """True when GET `url` answers 200."""
     try:
-        with urllib.request.urlopen(f"{url}/readyz", timeout=timeout) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError):
         return False
 
 
-def wait_http_ready(url: str, timeout: float = 30.0) -> str:
-    """Waits until the API at `url` is ready; returns `url`."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if http_ready(url):
-            return url
-        time.sleep(0.1)
-    raise RuntimeError(f"the API at {url} did not become ready within {timeout}s")
+def http_ready(url: str, timeout: float = 1.0) -> bool:
+    """True when the API at `url` answers /readyz with 200."""
+    return http_ok(f"{url}/readyz", timeout)
+
+
+def grpc_serving(target: str, timeout: float = 1.0) -> bool:
+    """True when the gRPC health service at `target` answers SERVING."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    with grpc.insecure_channel(target) as channel:
+        try:
+            response = health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=timeout
+            )
+        except grpc.RpcError:
+            return False
+    return response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+def post_json(url: str, body: dict | None, method: str = "POST") -> dict:
+    """A small JSON call (Toxiproxy's API); raises on any HTTP error."""
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return json.loads(response.read() or b"{}")

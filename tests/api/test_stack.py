@@ -11,8 +11,8 @@ import time
 import httpx
 
 from peaje.engine import ENGINES
+from peaje.processes import server_binary
 
-from fixtures.grpc_server import SERVER_BIN
 from fixtures.http_engine import closed_port
 
 
@@ -20,7 +20,7 @@ def test_stack_starts_answers_and_stops_on_ctrl_c(tmp_path):
     ports = {name: closed_port() for name in ("grpc", "api", "locust")}
     log = tmp_path / "stack.log"
     command = [
-        sys.executable, "-m", "peaje.stack", "--server-bin", str(SERVER_BIN),
+        sys.executable, "-m", "peaje.stack", "--server-bin", str(server_binary()),
         "--grpc-port", str(ports["grpc"]), "--api-port", str(ports["api"]),
         "--locust-port", str(ports["locust"]),
     ]  # fmt: skip

@@ -25,9 +25,7 @@ from pathlib import Path
 import httpx
 from steady_load import REPORTS, SteadyLoad
 
-from fixtures.grpc_server import ServerProcess
-from fixtures.http_engine import ApiProcess
-from fixtures.toxiproxy import Toxiproxy, free_port
+from fixtures.grpc_server import ApiProcess, ServerProcess, Toxiproxy, free_port
 
 DEADLINE = 1.0  # the API's gRPC deadline (PEAJE_GRPC_TIMEOUT)
 BOUND = DEADLINE + 2.0  # every answer within this, on a busy 2-core machine

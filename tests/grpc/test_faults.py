@@ -15,16 +15,10 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 import peaje
 
-from fixtures.grpc_server import SERVER_BIN, ServerProcess
+from fixtures.grpc_server import ServerProcess, free_port, server_command
 
 DATASET = "range:100000"
 TARGETS = list(range(0, 100_000, 100))  # 1000 targets
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def repeat_for(engine, seconds: float) -> int:
@@ -194,7 +188,7 @@ def test_threads_cap_refuses_extra_calls_as_unavailable_not_too_large(client):
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):
-    result = subprocess.run([str(SERVER_BIN), *args], capture_output=True, text=True, timeout=10)
+    result = subprocess.run(server_command(*args), capture_output=True, text=True, timeout=10)
     assert result.returncode == 2
     assert "usage: peaje-server" in result.stderr
 
@@ -202,7 +196,7 @@ def test_bad_flags_exit_2_with_usage(args):
 def test_environment_equivalents(tmp_path):
     socket_path = tmp_path / "env.sock"
     env = {"PEAJE_LISTEN": f"unix:{socket_path}", "PEAJE_DATASET_CACHE": "2", "PEAJE_THREADS": "4"}
-    process = subprocess.Popen([str(SERVER_BIN)], env=env, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(server_command(), env=env, stderr=subprocess.PIPE, text=True)
     try:
         start = json.loads(process.stderr.readline())
         assert start["event"] == "start"
@@ -221,7 +215,7 @@ def test_port_in_use_fails_to_start_with_a_log_line():
         taken.listen()
         port = taken.getsockname()[1]
         result = subprocess.run(
-            [str(SERVER_BIN), "--listen", f"127.0.0.1:{port}"],
+            server_command(listen=[f"127.0.0.1:{port}"]),
             capture_output=True,
             text=True,
             timeout=10,

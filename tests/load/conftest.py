@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from peaje.load.targets import SERVER_BIN
+from peaje.processes import StartFailed
+from peaje.processes import server_binary as find_server
 
 
 @pytest.fixture
 def server_binary():
-    if not SERVER_BIN.is_file():
-        pytest.fail(f"{SERVER_BIN} is missing: run `make build-cpp` first", pytrace=False)
+    try:
+        find_server()
+    except StartFailed as e:
+        pytest.fail(str(e), pytrace=False)

@@ -16,7 +16,7 @@ import yaml
 
 from peaje.api.settings import Settings
 
-from fixtures.grpc_server import SERVER_BIN, ServerProcess
+from fixtures.grpc_server import ServerProcess, server_command
 from fixtures.http_engine import ApiProcess
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,7 +42,7 @@ def assert_loopback_only(pid: int) -> None:
 def test_server_default_listen_is_loopback():
     env = {k: v for k, v in os.environ.items() if not k.startswith("PEAJE_")}
     process = subprocess.Popen(
-        [str(SERVER_BIN)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+        server_command(), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
     )
     try:
         line = process.stderr.readline()  # start, or start_failed when :50051 is taken

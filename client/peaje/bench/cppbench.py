@@ -8,11 +8,12 @@ import os
 import subprocess
 from pathlib import Path
 
-from peaje.bench.servers import REPO
+from peaje.processes import find_repo
 
 CORE_BENCH_BIN = Path(
     os.environ.get(
-        "PEAJE_CORE_BENCH_BIN", REPO / "build" / "cmake" / "tests" / "bench" / "peaje_core_bench"
+        "PEAJE_CORE_BENCH_BIN",
+        (find_repo() or Path.cwd()) / "build" / "cmake" / "tests" / "bench" / "peaje_core_bench",
     )
 )
 

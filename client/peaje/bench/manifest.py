@@ -11,7 +11,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from peaje.bench.servers import REPO, SERVER_BIN, TOXIPROXY_BIN
+from peaje.processes import StartFailed, find_repo, server_binary, toxiproxy_binary
+
+REPO = find_repo() or Path.cwd()
 
 PACKAGES = ("peaje", "pybind11", "grpcio", "protobuf", "pyperf", "numpy", "matplotlib", "py-spy")
 CACHE_KEYS = (
@@ -32,6 +34,13 @@ def _command(*args: str) -> str | None:
         return None
     lines = (out.stdout or out.stderr).strip().splitlines()
     return lines[0] if lines else ""
+
+
+def _found(locate) -> str | None:
+    try:
+        return str(locate())
+    except StartFailed:
+        return None
 
 
 def _cpu_model() -> str:
@@ -85,8 +94,10 @@ def collect() -> dict:
         "grpc_cpp": _command("pkg-config", "--modversion", "grpc++"),
         "cmake_build": _cmake_cache(REPO / "build" / "cmake"),  # core bench, peaje-server
         "extension_build": _cmake_cache(REPO / "build" / "py"),  # peaje._native
-        "server_binary": str(SERVER_BIN) if SERVER_BIN.is_file() else None,
-        "toxiproxy": _command(str(TOXIPROXY_BIN), "-version") if TOXIPROXY_BIN.is_file() else None,
+        "server_binary": _found(server_binary),
+        "toxiproxy": _command(toxiproxy, "-version")
+        if (toxiproxy := _found(toxiproxy_binary))
+        else None,
         "git_commit": _command("git", "rev-parse", "--short", "HEAD"),
         "git_dirty": bool(dirty) if dirty is not None else None,
     }

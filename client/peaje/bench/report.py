@@ -28,7 +28,8 @@ from pathlib import Path
 from peaje.bench import cppbench, flamegraph, manifest, model
 from peaje.bench.paths import SEARCH_PATHS, Case, target_values
 from peaje.bench.profiles import PROFILES, Profile
-from peaje.bench.servers import REPO, BenchServers
+from peaje.bench.servers import BenchServers
+from peaje.processes import results_root
 
 
 def log(message: str) -> None:
@@ -434,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         help="the full profile (every size, repeat and batch)",
     )
     parser.add_argument(
-        "--out", type=Path, default=REPO / "results", help="results root (default %(default)s)"
+        "--out", type=Path, default=results_root(), help="results root (default %(default)s)"
     )
     parser.add_argument("--no-grpc", action="store_true", help="in-process rows only")
     parser.add_argument(

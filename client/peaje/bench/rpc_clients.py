@@ -21,8 +21,10 @@ from pathlib import Path
 
 from peaje.bench.wire_floor import PingPong
 from peaje.limits import DEFAULT_DATASET
-from peaje.processes import REPO
+from peaje.processes import find_repo
 from peaje.remote import AsyncGrpcEngine, GrpcEngine, available_clients
+
+REPO = find_repo() or Path.cwd()  # the build tree and proto/ of the checkout
 
 OPERATIONS = ("noop", "search resident 1 target")
 FLOOR = "wire floor (ping-pong)"

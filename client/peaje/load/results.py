@@ -10,9 +10,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from peaje.load.targets import REPO
+from peaje.processes import results_root
 
-RESULTS = REPO / "results"
+RESULTS = results_root()
 # The stamp starts with the year, so "load-2*" never matches a "load-sweep-*" directory.
 PATTERNS = {"run": ("load-2*", "summary.json"), "sweep": ("load-sweep-2*", "sweep.json")}
 

@@ -33,8 +33,9 @@ from pathlib import Path
 
 from peaje.load import latency
 from peaje.load.cpu import GENERATOR_BUSY_PERCENT, CpuWatch
-from peaje.load.targets import REPO, LoadTargets, free_port
+from peaje.load.targets import LoadTargets
 from peaje.load.workloads import PROFILES
+from peaje.processes import free_port, results_root
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Path -> user class in LOCUSTFILE, which is not imported here: Locust monkey-patches the standard
@@ -402,7 +403,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=10.0, help="per-call timeout (s)")
     parser.add_argument("--host", help="an existing API (default: start one)")
     parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
-    parser.add_argument("--results", type=Path, default=REPO / "results", help="results root")
+    parser.add_argument("--results", type=Path, default=results_root(), help="results root")
     args = parser.parse_args(argv)
     args.paths = tuple(p.strip() for p in args.paths.split(",") if p.strip())
     unknown = [p for p in args.paths if p not in PATH_CLASSES]
@@ -463,7 +464,7 @@ def run_main(args: argparse.Namespace) -> int:
         config.extra = {"host": targets.host, "grpc_target": targets.grpc_target}
         print(
             f"load: {config.users} users on {', '.join(config.paths)} for {config.duration_s}s "
-            f"-> {outdir.relative_to(REPO) if outdir.is_relative_to(REPO) else outdir}"
+            f"-> {outdir}"
         )
         summary = load_run(config, targets, outdir)
         targets.save_logs(outdir)

@@ -23,7 +23,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from peaje.load.runner import (
-    REPO,
     LoadConfig,
     interrupt_on_sigterm,
     load_run,
@@ -33,6 +32,7 @@ from peaje.load.runner import (
 )
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import SWEEP
+from peaje.processes import results_root
 
 SWEEP_SCHEMA = "peaje.load.sweep/1"
 PATHS = ("http-native", "http-grpc", "grpc-direct")
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=0, help="Locust --processes per point")
     parser.add_argument("--host", help="an existing API (default: start one)")
     parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
-    parser.add_argument("--results", type=Path, default=REPO / "results")
+    parser.add_argument("--results", type=Path, default=results_root())
     args = parser.parse_args(argv)
 
     outdir = results_dir(args.results, "load-sweep")
