@@ -10,7 +10,8 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1 \
 sanitize-build: build
 	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DPEAJE_SANITIZE=address,undefined -DPEAJE_BUILD_BINDINGS=ON -DPEAJE_BUILD_SERVER=ON \
-	  -DPEAJE_BUILD_TESTS=ON -DPEAJE_BUILD_BENCHMARKS=OFF -DPython_EXECUTABLE=$(CURDIR)/$(PY) \
+	  -DPEAJE_BUILD_TESTS=ON -DPEAJE_BUILD_BENCHMARKS=OFF -DPEAJE_BUILD_TALK=OFF \
+	  -DPython_EXECUTABLE=$(CURDIR)/$(PY) \
 	  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) >/dev/null
 	@cmake --build $(SAN_BUILD) -j $(JOBS)
 
