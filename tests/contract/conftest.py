@@ -18,8 +18,11 @@ from fixtures.grpc_server import (  # noqa: F401
 from fixtures.http_engine import (  # noqa: F401
     api_url,
     http_grpc_engine,
+    http_grpc_protobuf_engine,
     http_native_engine,
+    http_native_protobuf_engine,
     http_python_engine,
+    http_python_protobuf_engine,
 )
 from subjects import Subject, SubjectSpec, subject_params
 

@@ -54,6 +54,36 @@ SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("http-native", "http_native_engine", None, validates=True),
     SubjectSpec("http-native-buffer", "http_native_engine", "buffer", validates=True),
     SubjectSpec("http-grpc", "http_grpc_engine", None, validates=True, carries_surrogates=False),
+    # The same four with peaje.v1 protobuf bodies (request and response); protobuf strings are
+    # UTF-8, so lone surrogates are refused before sending, as on the grpc engine.
+    SubjectSpec(
+        "http-python-protobuf",
+        "http_python_protobuf_engine",
+        None,
+        validates=True,
+        carries_surrogates=False,
+    ),
+    SubjectSpec(
+        "http-native-protobuf",
+        "http_native_protobuf_engine",
+        None,
+        validates=True,
+        carries_surrogates=False,
+    ),
+    SubjectSpec(
+        "http-native-buffer-protobuf",
+        "http_native_protobuf_engine",
+        "buffer",
+        validates=True,
+        carries_surrogates=False,
+    ),
+    SubjectSpec(
+        "http-grpc-protobuf",
+        "http_grpc_protobuf_engine",
+        None,
+        validates=True,
+        carries_surrogates=False,
+    ),
 ]
 
 
