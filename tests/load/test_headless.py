@@ -46,7 +46,7 @@ def check(summary: dict, paths: tuple[str, ...]) -> None:
 @pytest.mark.timeout(120)
 @pytest.mark.usefixtures("server_binary")
 def test_every_path_in_one_process(tmp_path):
-    summary = run(tmp_path, "--duration", "5s", "--users", "4")
+    summary = run(tmp_path, "--duration", "5s", "--users", str(len(runner.PATH_CLASSES)))
     check(summary, tuple(runner.PATH_CLASSES))
     # The breakdown each answer reports reached the summary: the API's Server-Timing, and
     # peaje-server's server_ns (directly, and through the API for http-grpc).
@@ -55,6 +55,9 @@ def test_every_path_in_one_process(tmp_path):
     assert rows["http-native"]["server_p50_us"] is None
     assert rows["http-grpc"]["server_p50_us"] and rows["grpc-direct"]["server_p50_us"]
     assert rows["grpc-direct"]["app_p50_us"] is None
+    assert (
+        rows["http-native-protobuf"]["engine_p50_us"] and rows["http-grpc-protobuf"]["app_p50_us"]
+    )
     names = {row["name"] for row in summary["requests"]}
     assert {"search resident t=1", "search inline n=1000 t=10", "bytes-dict e=16"} <= names
 

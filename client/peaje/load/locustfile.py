@@ -4,6 +4,7 @@
     http-native   POST /v1/native/*  through the API, in-process pybind11 engine
     http-grpc     POST /v1/grpc/*    through the API, which calls peaje-server
     grpc-direct   peaje-server itself, no HTTP front: http-grpc minus this is the front's cost
+    http-*-protobuf  the same three HTTP paths with peaje.v1 protobuf bodies instead of JSON
 
 Request names carry the path ("http-native search resident t=1"): the three HTTP paths share
 the method POST, and Locust's own tables group by name and method only.
@@ -30,6 +31,7 @@ from peaje.load.workloads import WORKLOADS, Workload
 grpc.experimental.gevent.init_gevent()
 
 JSON = {"Content-Type": "application/json"}
+PROTOBUF = {"Content-Type": "application/x-protobuf", "Accept": "application/x-protobuf"}
 recorder = LatencyRecorder()
 
 
@@ -113,6 +115,7 @@ class HttpPeajeUser(FastHttpUser, PeajeUser):
 
     abstract = True
     engine = ""
+    protobuf = False  # bodies as peaje.v1 messages (request and response) instead of JSON
     tasks = workload_tasks(WORKLOADS)
     wait_time = paced
 
@@ -121,10 +124,11 @@ class HttpPeajeUser(FastHttpUser, PeajeUser):
         self.client.network_timeout = self.client.connection_timeout = timeout
 
     def call(self, workload: Workload) -> None:
+        bodies = workload.protobuf_bodies if self.protobuf else workload.bodies
         self.client.post(
             f"/v1/{self.engine}/{workload.route}",
-            data=next_payload(self, workload.bodies),
-            headers=JSON,
+            data=next_payload(self, bodies),
+            headers=PROTOBUF if self.protobuf else JSON,
             name=f"{self.path} {workload.name}",
             context={"workload": workload.name},
         )
@@ -140,6 +144,18 @@ class NativeHttpUser(HttpPeajeUser):
 
 class GrpcHttpUser(HttpPeajeUser):
     path, engine = "http-grpc", "grpc"
+
+
+class PythonProtobufHttpUser(HttpPeajeUser):
+    path, engine, protobuf = "http-python-protobuf", "python", True
+
+
+class NativeProtobufHttpUser(HttpPeajeUser):
+    path, engine, protobuf = "http-native-protobuf", "native", True
+
+
+class GrpcProtobufHttpUser(HttpPeajeUser):
+    path, engine, protobuf = "http-grpc-protobuf", "grpc", True
 
 
 class GrpcUser(PeajeUser):

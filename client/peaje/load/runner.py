@@ -45,6 +45,9 @@ PATH_CLASSES = {
     "http-native": "NativeHttpUser",
     "http-grpc": "GrpcHttpUser",
     "grpc-direct": "GrpcUser",
+    "http-python-protobuf": "PythonProtobufHttpUser",
+    "http-native-protobuf": "NativeProtobufHttpUser",
+    "http-grpc-protobuf": "GrpcProtobufHttpUser",
 }
 SUMMARY_SCHEMA = "peaje.load.run/1"
 # A target rate counts as reached at this fraction of it.

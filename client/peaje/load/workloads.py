@@ -39,6 +39,11 @@ class Workload:
     def grpc_requests(self) -> tuple:
         return tuple(to_proto(self.route, p) for p in self.payloads)
 
+    @cached_property
+    def protobuf_bodies(self) -> tuple[bytes, ...]:
+        """The same requests as HTTP bodies of type application/x-protobuf."""
+        return tuple(request.SerializeToString() for request in self.grpc_requests)
+
 
 def _targets(rng: random.Random, count: int, high: int) -> list[int]:
     # Mostly hits, some misses on either side, like a real lookup stream.
