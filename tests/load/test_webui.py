@@ -46,7 +46,8 @@ def test_web_ui_swarms_every_path_and_reports_microseconds(tmp_path):
         )  # fmt: skip
         try:
             wait_until(lambda: get(ui + "/"), timeout=30)
-            form = [("user_count", 4), ("spawn_rate", 4), ("host", targets.host)]
+            users = len(PATH_CLASSES)  # one user per path
+            form = [("user_count", users), ("spawn_rate", users), ("host", targets.host)]
             form += [("user_classes", name) for name in PATH_CLASSES.values()]
             started = json.loads(get(ui + "/swarm", urllib.parse.urlencode(form).encode()))
             assert started["success"], started
