@@ -164,6 +164,8 @@ grpc::Status status_of_current_exception() {
       case ErrorKind::kWrongType:
       case ErrorKind::kEncode:
         return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
+      case ErrorKind::kDeadlineExceeded:
+        return {grpc::StatusCode::DEADLINE_EXCEEDED, e.what()};
     }
     return {grpc::StatusCode::INTERNAL, e.what()};
   } catch (const std::bad_alloc&) {

@@ -1,6 +1,7 @@
 #include "peaje/bytes_dict.hpp"
 
 #include "peaje/error.hpp"
+#include "peaje/text.hpp"
 
 namespace peaje {
 namespace {
@@ -60,8 +61,8 @@ Utf8Errors parse_utf8_errors(std::string_view name) {
   if (name == "strict") return Utf8Errors::kStrict;
   if (name == "surrogatepass") return Utf8Errors::kSurrogatePass;
   if (name == "surrogateescape") return Utf8Errors::kSurrogateEscape;
-  throw invalid_argument("errors must be 'strict', 'surrogatepass' or 'surrogateescape', got '" +
-                         std::string(name.substr(0, 32)) + "'");
+  throw invalid_argument("errors must be 'strict', 'surrogatepass' or 'surrogateescape', got " +
+                         quoted(name, 32));
 }
 
 void encode_utf8(std::span<const std::uint8_t> code_points, Utf8Errors errors, std::string& out) {

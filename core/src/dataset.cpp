@@ -5,20 +5,12 @@
 
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
+#include "peaje/text.hpp"
 
 namespace peaje {
 namespace {
 
 constexpr std::string_view kPrefix = "range:";
-
-std::string quoted(std::string_view text) {
-  constexpr std::size_t kShown = 64;  // a hostile spec is not echoed whole
-  std::string out = "'";
-  out.append(text.substr(0, kShown));
-  if (text.size() > kShown) out += "...";
-  out += "'";
-  return out;
-}
 
 // Strict decimal: digits only, no sign, no spaces, no overflow.
 std::int64_t parse_count(std::string_view field, std::string_view what, std::string_view spec) {

@@ -9,10 +9,11 @@ namespace peaje {
 
 // What went wrong, in the vocabulary of design.md's error table.
 enum class ErrorKind {
-  kInvalidArgument,  // bad value: not an int64, unsorted, malformed spec, bad option
-  kTooLarge,         // a size cap was exceeded (dataset, batch, repeat x batch)
-  kWrongType,        // a value of the wrong type (bytes-dict entries)
-  kEncode,           // text that cannot be encoded under the chosen error handler
+  kInvalidArgument,   // bad value: not an int64, unsorted, malformed spec, bad option
+  kTooLarge,          // a size cap was exceeded (dataset, batch, repeat x batch)
+  kWrongType,         // a value of the wrong type (bytes-dict entries)
+  kEncode,            // text that cannot be encoded under the chosen error handler
+  kDeadlineExceeded,  // the call's deadline passed before its work was done
 };
 
 class Error : public std::runtime_error {
@@ -41,5 +42,8 @@ inline Error invalid_argument(const std::string& message) {
   return Error(ErrorKind::kInvalidArgument, message);
 }
 inline Error too_large(const std::string& message) { return Error(ErrorKind::kTooLarge, message); }
+inline Error deadline_exceeded(const std::string& message) {
+  return Error(ErrorKind::kDeadlineExceeded, message);
+}
 
 }  // namespace peaje
