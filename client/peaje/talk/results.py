@@ -67,6 +67,7 @@ class TalkRun:
         suite = pyperf.BenchmarkSuite.load(str(path))
         cells = {}
         for bench in suite.get_benchmarks():
+            clock = bench.get_metadata().get("talk_clock", clock)
             column, loops = parse_name(bench.get_name())
             values = bench.get_values()
             stdev = bench.stdev() if len(values) > 1 else 0.0

@@ -36,6 +36,12 @@ PROFILES = {
         (10, 1000, 10000, 100000),
         ("--processes", "2", "--values", "3", "--warmups", "1", "--min-time", "0.05"),
     ),
+    # make demo: every row of the talk at one worker process each.
+    "demo": Profile(
+        "demo",
+        (10, 1000, 10000, 100000),
+        ("--processes", "1", "--values", "3", "--warmups", "1", "--min-time", "0.02"),
+    ),
     # make talk TALK_ARGS=--full: pyperf's default rigor (20 processes x 3 values).
     "full": Profile("full", (10, 1000, 10000, 100000), ()),
 }

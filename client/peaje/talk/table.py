@@ -48,6 +48,10 @@ def measured_rows(run: TalkRun) -> list[TalkRow]:
 
 
 HEADERS = ["stage", "loops", "build", "Python", "Cython", "C++"]
+CLOCK_TEXT = {
+    "cpu": "clock: the benchmark thread's CPU time (other processes' load left out)",
+    "wall": "clock: perf_counter (wall time), as the talk",
+}
 
 
 def compare_rows(run: TalkRun) -> list[list[str]]:
