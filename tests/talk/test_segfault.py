@@ -8,7 +8,10 @@ import sys
 
 import pytest
 
-from peaje.talk.segfault import INPUTS, correct, run_demo
+from peaje.talk.segfault import INPUTS, correct, describe, gdb_backtrace, run_command, run_demo
+
+# A child that surely dies by SIGSEGV: the crash-reporting path, whatever the talk's stage did.
+CRASHING = [sys.executable, "-X", "faulthandler", "-c", "import ctypes; ctypes.string_at(8)"]
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +65,13 @@ def test_the_command_exits_0_and_explains_each_bug():
     for bug in ("uninitialised pointer", "freed temporaries", "first NUL"):
         assert bug in done.stdout
     assert "equal to the correct dict" in done.stdout
+
+
+def test_a_crashed_child_is_reported_with_its_signal_trace_and_backtrace():
+    child = run_command("first", "talk", CRASHING)
+    assert child.signal == "SIGSEGV" and child.result is None
+    assert "Fatal Python error: Segmentation fault" in child.trace
+    child.gdb = gdb_backtrace(CRASHING)
+    assert "received signal SIGSEGV" in child.gdb and "#0 " in child.gdb
+    text = "\n".join(describe(child))
+    assert "killed by SIGSEGV" in text and "gdb -batch" in text

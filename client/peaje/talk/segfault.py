@@ -76,11 +76,18 @@ class Demo:
 
 
 def child_command(stage: str, input_name: str) -> list[str]:
-    return [sys.executable, "-X", "faulthandler", "-m", "peaje.talk.segfault", "--child", stage]
+    return [
+        sys.executable, "-X", "faulthandler", "-m", "peaje.talk.segfault",
+        "--child", stage, "--input", input_name,
+    ]  # fmt: skip
 
 
 def run_child(stage: str, input_name: str, timeout: float = 60.0) -> Child:
-    command = [*child_command(stage, input_name), "--input", input_name]
+    return run_command(stage, input_name, child_command(stage, input_name), timeout)
+
+
+def run_command(stage: str, input_name: str, command: list[str], timeout: float = 60.0) -> Child:
+    """Run one child; a JSON line of hex pairs on its stdout is its dict."""
     out = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     child = Child(stage, input_name, out.returncode, trace=out.stderr.strip())
     if out.returncode == 0:
@@ -89,12 +96,11 @@ def run_child(stage: str, input_name: str, timeout: float = 60.0) -> Child:
     return child
 
 
-def gdb_backtrace(stage: str, input_name: str, timeout: float = 120.0) -> str:
+def gdb_backtrace(command: list[str], timeout: float = 120.0) -> str:
     """A second run under `gdb -batch`: the signal and the backtrace, as the slides show them."""
     command = [
         "gdb", "-nx", "-batch", "-iex", "set debuginfod enabled off",
-        "-ex", "set pagination off", "-ex", "run", "-ex", "bt 16",
-        "--args", *child_command(stage, input_name), "--input", input_name,
+        "-ex", "set pagination off", "-ex", "run", "-ex", "bt 16", "--args", *command,
     ]  # fmt: skip
     try:
         out = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
@@ -117,7 +123,7 @@ def run_demo(gdb: bool = True) -> Demo:
         for input_name in ("talk", "nul") if stage == "final" else ("talk",):
             child = run_child(stage, input_name)
             if child.signal and gdb:
-                child.gdb = gdb_backtrace(stage, input_name)
+                child.gdb = gdb_backtrace(child_command(stage, input_name))
             demo.children.append(child)
     native = peaje.engine("native")
     demo.peaje = {name: native.to_bytes_dict(mapping) for name, mapping in INPUTS.items()}
