@@ -12,20 +12,18 @@ Data modes, named for what crosses on each call:
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 from peaje import _native
 from peaje.arguments import check_mode, short_repr
 from peaje.errors import InvalidArgument
+from peaje.resident import Resident
 
 SortedArray = _native.SortedArray
 
 
-@functools.lru_cache(maxsize=8)
-def resident_dataset(spec: str) -> SortedArray:
-    """The SortedArray a dataset spec names, built once per process (bounded cache)."""
-    return SortedArray.from_spec(spec)
+# The SortedArray a dataset spec names, built once per process (bounded cache).
+resident_dataset: Resident[SortedArray] = Resident(SortedArray.from_spec)
 
 
 def default_mode(values: Any) -> str:
@@ -66,6 +64,10 @@ class NativeEngine:
         if mode == "lazy":
             return _native.search_lazy(values, targets, repeat)
         return _native.search_buffer(values, targets, repeat)
+
+    def resident(self, spec: str) -> SortedArray | None:
+        """The dataset `spec` names if it is already built here, else None (never builds)."""
+        return resident_dataset.get(spec)
 
     def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
         return _native.to_bytes_dict(mapping, errors)

@@ -8,7 +8,6 @@ in ``[-1, len)``; a probed item that is not an int64 still raises.
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -27,6 +26,7 @@ from peaje.arguments import (
 )
 from peaje.errors import InvalidArgument, TooLarge
 from peaje.limits import INT64_MAX, INT64_MIN, MAX_DATASET_SIZE, MODES
+from peaje.resident import Resident
 
 _SPEC = re.compile(r"range:([0-9]+)(?::([0-9]+))?")
 
@@ -49,11 +49,21 @@ def parse_dataset_spec(spec: str) -> tuple[int, int]:
     return size, step
 
 
-@functools.lru_cache(maxsize=8)
-def dataset(spec: str) -> list[int]:
-    """The values a spec names, built once and cached (the python engine's resident data)."""
+BUILD_SLICE = 1 << 16  # values per step of a build: each lets other threads take the GIL
+
+
+def build_dataset(spec: str) -> list[int]:
+    """The values a spec names. Built in slices: one list(range(...)) of 10M values holds the
+    GIL for a second, freezing every other thread (the HTTP front's event loop among them)."""
     size, step = parse_dataset_spec(spec)
-    return list(range(0, size * step, step)) if size else []
+    values: list[int] = []
+    for start in range(0, size, BUILD_SLICE):
+        values.extend(range(start * step, min(start + BUILD_SLICE, size) * step, step))
+    return values
+
+
+# The values a spec names, built once and cached (the python engine's resident data).
+dataset: Resident[list[int]] = Resident(build_dataset)
 
 
 def _probe(values: Sequence[int], index: int) -> int:
@@ -102,6 +112,10 @@ class PythonEngine:
         for _ in range(repeat):
             found = [binary_search(values, target) for target in targets]
         return found
+
+    def resident(self, spec: str) -> list[int] | None:
+        """The dataset `spec` names if it is already built here, else None (never builds)."""
+        return dataset.get(spec)
 
     def to_bytes_dict(self, mapping: Mapping[Any, Any] | Any, errors: str = "strict") -> dict:
         errors = check_errors_name(errors)

@@ -123,7 +123,9 @@ def test_settings_read_the_environment_and_document_every_field(monkeypatch):
     monkeypatch.setenv("PEAJE_GRPC_TIMEOUT", "0.25")
     monkeypatch.setenv("PEAJE_MAX_IN_FLIGHT", "")  # empty: the default
     settings = Settings.from_env()
-    assert settings.grpc_timeout == 0.25 and settings.max_in_flight == 128
+    assert settings.timeout == 0.25 and settings.max_in_flight == 128  # the old name still works
+    monkeypatch.setenv("PEAJE_TIMEOUT", "3")
+    assert Settings.from_env().timeout == 3.0  # the new name wins
     assert all(field.description for field in Settings.model_fields.values())
     monkeypatch.setenv("PEAJE_MAX_BODY_BYTES", "lots")
     with pytest.raises(ValueError, match="max_body_bytes"):

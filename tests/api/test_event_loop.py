@@ -33,7 +33,8 @@ def test_small_requests_answer_while_a_big_python_search_runs(api_url):
             assert response.status_code == 200
         still_running = worker.is_alive()
     worker.join()
-    assert big["response"].status_code == 200
+    # 200, or 504 when the machine is slow enough for it to pass PEAJE_TIMEOUT (5 s by default).
+    assert big["response"].status_code in (200, 504), big["response"].text
     print(f"big search {big['seconds']:.2f}s; small requests max {max(latencies) * 1e3:.1f} ms")
     assert still_running, (
         f"the small requests ended after the big search ({big['seconds']:.2f}s): they waited "

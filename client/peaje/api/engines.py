@@ -1,23 +1,31 @@
 """The engines one API process serves, and how a request reaches each without holding the
-event loop: grpc through grpc.aio, in-process work inline when cheap, in a thread otherwise."""
+event loop: grpc through grpc.aio, in-process work inline when cheap, in a thread otherwise.
+
+Every engine call has one deadline, Settings.timeout (PEAJE_TIMEOUT): the grpc call's own
+deadline; for in-process engines the ``timeout=`` they take (they stop and raise
+DeadlineExceeded), and the answer does not wait past it: work in a thread is given up on at the
+deadline with 504. A dataset spec that is not resident yet is built in the thread, never on the
+event loop."""
 
 from __future__ import annotations
 
 import array
+import asyncio
 import base64
+import functools
+import inspect
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeVar
-
-from starlette.concurrency import run_in_threadpool
 
 from peaje import _native
 from peaje.api.models import BytesDictRequest, SearchRequest
 from peaje.api.problems import ENGINE_ERRORS, EngineError
 from peaje.api.settings import Settings
 from peaje.engine import ENGINES, engine
-from peaje.errors import InvalidArgument, Unavailable
+from peaje.errors import DeadlineExceeded, InvalidArgument, Unavailable
 from peaje.limits import DEFAULT_DATASET
 
 T = TypeVar("T")
@@ -30,6 +38,18 @@ REMOTE = "grpc"
 SEARCH_US = {"python": 5.0, "native": 0.05}
 ENTRY_US = {"python": 0.5, "native": 0.2}
 VALUE_US = 0.02  # validating / copying one inline value
+# Worker threads for in-process work. Work given up on at the deadline keeps its thread until
+# the engine stops it (at its own timeout=), so the pool is sized above the cores.
+WORKER_THREADS = 32
+
+
+@functools.lru_cache(maxsize=64)  # per bound method: signature() costs microseconds
+def takes_timeout(method: Callable[..., Any]) -> bool:
+    """Whether an engine method accepts ``timeout=`` (the in-process engines' deadline)."""
+    try:
+        return "timeout" in inspect.signature(method).parameters
+    except (TypeError, ValueError):  # a builtin without a signature
+        return False
 
 
 @dataclass
@@ -61,6 +81,7 @@ class EngineSet:
                 self.problems[name] = f"{name} engine not installed: {e}"
         self.grpc: Any = None
         self.grpc_problem = "not started"
+        self.workers = ThreadPoolExecutor(WORKER_THREADS, thread_name_prefix="peaje-engine")
 
     async def start(self) -> None:
         try:
@@ -68,13 +89,14 @@ class EngineSet:
         except ImportError as e:  # the gRPC face is not installed: grpc answers 503
             self.grpc_problem = f"grpc engine not installed: {e}"
             return
-        self.grpc = AsyncGrpcEngine(self.settings.grpc_target, self.settings.grpc_timeout)
+        self.grpc = AsyncGrpcEngine(self.settings.grpc_target, self.settings.timeout)
         self.grpc_problem = ""
 
     async def close(self) -> None:
         if self.grpc is not None:
             await self.grpc.close()
             self.grpc = None
+        self.workers.shutdown(wait=False, cancel_futures=True)
 
     def modes(self, name: str) -> tuple[str, ...]:
         found = self.grpc if name == REMOTE else self.local.get(name)
@@ -95,7 +117,25 @@ class EngineSet:
             states["grpc"] = "" if ready else f"{self.settings.grpc_target}: {why}"
         return states
 
-    async def _run_local(self, cost_us: float, call: Callable[[], T]) -> Timed:
+    async def off_loop(self, call: Callable[[], T]) -> T:
+        """`call()` in a worker thread; DeadlineExceeded once Settings.timeout has passed (the
+        thread is left to the engine's own timeout=, and a call still queued never starts)."""
+        timeout = self.settings.timeout
+        future = asyncio.get_running_loop().run_in_executor(self.workers, call)
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"in-process work did not finish within {timeout:g} s (PEAJE_TIMEOUT)"
+            ) from None
+
+    async def _run_local(self, cost_us: float, method: Callable[..., T], *args: Any, **kw: Any):
+        """`method(*args, **kw, timeout=...)` timed: inline when its estimated cost is within
+        Settings.inline_budget_us, else off the loop under the deadline."""
+        if takes_timeout(method):
+            kw["timeout"] = self.settings.timeout
+        call = functools.partial(method, *args, **kw)
+
         def timed() -> Timed:
             start = time.perf_counter_ns()
             result = call()
@@ -103,7 +143,7 @@ class EngineSet:
 
         try:
             if cost_us > self.settings.inline_budget_us:
-                return await run_in_threadpool(timed)
+                return await self.off_loop(timed)
             return timed()
         except ENGINE_ERRORS as e:
             raise EngineError(e) from e
@@ -134,10 +174,10 @@ class EngineSet:
             # engine and mode (design.md). The native module owns the check and its wording.
             try:
                 if len(values) * VALUE_US > self.settings.inline_budget_us:
-                    await run_in_threadpool(_native.check_sorted_values, values)
+                    await self.off_loop(functools.partial(_native.check_sorted_values, values))
                 else:
                     _native.check_sorted_values(values)
-            except InvalidArgument as e:
+            except (InvalidArgument, DeadlineExceeded) as e:
                 raise EngineError(e) from e
             data = values
         if name == REMOTE:
@@ -156,9 +196,16 @@ class EngineSet:
         n_values = len(values) if values is not None else 0
         per_search = SEARCH_US.get(name, SEARCH_US["python"])
         cost = per_search * len(targets) * max(repeat, 1) + VALUE_US * n_values
-        return await self._run_local(
-            cost, lambda: local.search(data, targets, mode=mode, repeat=repeat)
-        )
+        if isinstance(data, str):
+            # A spec: inline only on data already resident (held here for the call); one not
+            # built yet, or an engine that cannot tell, goes to a thread.
+            resident = getattr(local, "resident", None)
+            found = resident(data) if resident is not None and mode in (None, "resident") else None
+            if found is None:
+                cost = float("inf")
+            else:
+                data = found
+        return await self._run_local(cost, local.search, data, targets, mode=mode, repeat=repeat)
 
     async def to_bytes_dict(self, name: str, request: BytesDictRequest) -> Timed:
         """One validated bytes-dict request (entries already str/bytes) on engine `name`."""
@@ -173,6 +220,4 @@ class EngineSet:
             return Timed(result, time.perf_counter_ns() - start, server_ns)
         local = self._local(name)
         per_entry = ENTRY_US.get(name, ENTRY_US["python"])
-        return await self._run_local(
-            per_entry * len(mapping), lambda: local.to_bytes_dict(mapping, errors)
-        )
+        return await self._run_local(per_entry * len(mapping), local.to_bytes_dict, mapping, errors)

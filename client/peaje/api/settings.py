@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,7 +18,14 @@ class Settings(BaseSettings):
     grpc_target: str = Field(
         "127.0.0.1:50051", description="the peaje-server the grpc engine calls (a gRPC target)"
     )
-    grpc_timeout: float = Field(5.0, gt=0, description="per-call deadline of grpc calls, seconds")
+    timeout: float = Field(
+        5.0,
+        gt=0,
+        validation_alias=AliasChoices("PEAJE_TIMEOUT", "PEAJE_GRPC_TIMEOUT", "timeout"),
+        description="PEAJE_TIMEOUT (PEAJE_GRPC_TIMEOUT, its old name, still works): the deadline "
+        "of every engine call, seconds; past it 504 and the work stops (grpc: the call's "
+        "deadline; in process: the engine's timeout=, and the answer does not wait for it)",
+    )
     max_body_bytes: int = Field(
         16 * 1024 * 1024, ge=0, description="bodies larger than this are refused with 413 unread"
     )
