@@ -112,7 +112,13 @@ def test_responses_validate_against_the_declared_models(api, engine):
 
 def test_engine_names_come_from_the_registry(api):
     schema = api.get("/openapi.json").json()
-    assert schema["components"]["schemas"]["EngineName"]["enum"] == list(ENGINES)
+    for path in ("search", "bytes-dict"):
+        (engine,) = [
+            parameter
+            for parameter in schema["paths"][f"/v1/{{engine}}/{path}"]["post"]["parameters"]
+            if parameter["name"] == "engine"
+        ]
+        assert engine["in"] == "path" and engine["schema"]["enum"] == list(ENGINES)
     assert [e["name"] for e in api.get("/v1/engines").json()["engines"]] == list(ENGINES)
 
 

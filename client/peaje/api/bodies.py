@@ -194,25 +194,19 @@ def binary(message: Any) -> dict[str, Any]:
     return {"schema": {"type": "string", "format": "binary", "description": f"a {name} message"}}
 
 
-def request_doc(model: type[BaseModel], message: Any, mode_parameter: bool) -> dict[str, Any]:
+MODE_PARAMETER = {
+    "name": "mode",
+    "in": "query",
+    "required": False,
+    "description": "protobuf bodies only (peaje.v1.SearchRequest has no mode)",
+    "schema": {"type": "string", "enum": list(MODES)},
+}
+
+
+def request_doc(model: type[BaseModel], message: Any) -> dict[str, Any]:
     """openapi_extra of an operation that reads its body itself: both media types."""
-    doc: dict[str, Any] = {
-        "requestBody": {
-            "required": True,
-            "content": {JSON: {"schema": model.model_json_schema()}, PROTOBUF: binary(message)},
-        }
-    }
-    if mode_parameter:
-        doc["parameters"] = [
-            {
-                "name": "mode",
-                "in": "query",
-                "required": False,
-                "description": "protobuf bodies only (peaje.v1.SearchRequest has no mode)",
-                "schema": {"enum": list(MODES)},
-            }
-        ]
-    return doc
+    content = {JSON: {"schema": model.model_json_schema()}, PROTOBUF: binary(message)}
+    return {"requestBody": {"required": True, "content": content}}
 
 
 def response_doc(message: Any) -> dict[int | str, dict[str, Any]]:

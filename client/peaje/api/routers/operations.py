@@ -3,9 +3,10 @@ a JSON or protobuf body (peaje.api.bodies); GET /v1/engines."""
 
 from __future__ import annotations
 
-from enum import StrEnum
+from typing import Any
 
 from fastapi import APIRouter, Request
+from starlette.responses import Response
 
 from peaje.api import bodies, problems
 from peaje.api.engines import Timed
@@ -21,11 +22,31 @@ from peaje.api.models import (
 from peaje.engine import ENGINES
 from peaje.v1 import peaje_pb2
 
-# One definition of the engine names: peaje.engine.ENGINES (a new engine appears here, in the
-# OpenAPI enum and in /v1/engines with no edit).
-EngineName = StrEnum("EngineName", [(name, name) for name in ENGINES])
 router = APIRouter(prefix="/v1", tags=["engines"])
 ERRORS = problems.responses(404, 413, 422, 503, 504)
+# One definition of the engine names: peaje.engine.ENGINES (a new engine appears in the routes,
+# the OpenAPI enum and /v1/engines with no edit). The routes read the name from the path
+# themselves: a declared enum parameter costs a pydantic validation per request.
+ENGINE_NAMES = frozenset(ENGINES)
+ENGINE_PARAMETER = {
+    "name": "engine",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "enum": list(ENGINES), "title": "Engine"},
+}
+
+
+def operation_doc(request_model, message, *parameters: dict[str, Any]) -> dict[str, Any]:
+    doc = bodies.request_doc(request_model, message)
+    doc["parameters"] = [ENGINE_PARAMETER, *parameters]
+    return doc
+
+
+def unknown_engine(request: Request) -> Response | None:
+    name = request.path_params["engine"]
+    if name in ENGINE_NAMES:
+        return None
+    return problems.problem("not-found", 404, f"unknown engine {name[:64]!r}", request)
 
 
 def server_timing(engine: str, route: str, timed: Timed, metrics: ApiMetrics) -> str:
@@ -41,16 +62,18 @@ def server_timing(engine: str, route: str, timed: Timed, metrics: ApiMetrics) ->
     "/{engine}/search",
     response_model=SearchResponse,
     responses={**bodies.response_doc(peaje_pb2.SearchResponse), **ERRORS},
-    openapi_extra=bodies.request_doc(SearchRequest, peaje_pb2.SearchRequest, mode_parameter=True),
+    openapi_extra=operation_doc(SearchRequest, peaje_pb2.SearchRequest, bodies.MODE_PARAMETER),
 )
-async def search(engine: EngineName, request: Request):
+async def search(request: Request):
     """Leftmost index of each target in ascending int64 values, or -1.
 
     Data comes inline (`values`, validated) or resident (`dataset`, built once per process or
     server). `repeat` runs the batch K times inside one crossing (the benchmark knob). The body
     is JSON or a peaje.v1.SearchRequest (`application/x-protobuf`, mode as `?mode=`).
     """
-    name, (query, kind) = engine.value, await bodies.read_search(request)
+    if (not_found := unknown_engine(request)) is not None:
+        return not_found
+    name, (query, kind) = request.path_params["engine"], await bodies.read_search(request)
     state = request.app.state
     timed = await state.engines.search(name, query)
     timing = server_timing(name, "/v1/{engine}/search", timed, state.metrics)
@@ -63,15 +86,17 @@ async def search(engine: EngineName, request: Request):
     "/{engine}/bytes-dict",
     response_model=BytesDictResponse,
     responses={**bodies.response_doc(peaje_pb2.ToBytesDictResponse), **ERRORS},
-    openapi_extra=bodies.request_doc(BytesDictRequest, peaje_pb2.ToBytesDictRequest, False),
+    openapi_extra=operation_doc(BytesDictRequest, peaje_pb2.ToBytesDictRequest),
 )
-async def bytes_dict(engine: EngineName, request: Request):
+async def bytes_dict(request: Request):
     """Text and bytes entries to an ordered bytes -> bytes map (the talk's BytesDict).
 
     Items are JSON strings (text, UTF-8 encoded with `errors`) or `{"base64": ...}` (bytes);
     the result's keys and values are base64. Or a peaje.v1.ToBytesDictRequest as protobuf.
     """
-    name, (query, kind) = engine.value, await bodies.read_bytes_dict(request)
+    if (not_found := unknown_engine(request)) is not None:
+        return not_found
+    name, (query, kind) = request.path_params["engine"], await bodies.read_bytes_dict(request)
     state = request.app.state
     timed = await state.engines.to_bytes_dict(name, query)
     timing = server_timing(name, "/v1/{engine}/bytes-dict", timed, state.metrics)
@@ -88,11 +113,11 @@ async def list_engines(request: Request):
     return EnginesResponse(
         engines=[
             EngineInfo(
-                name=name.value,
-                modes=list(engines.modes(name.value)),
-                state="unavailable" if states[name.value] else "ready",
-                detail=states[name.value] or None,
+                name=name,
+                modes=list(engines.modes(name)),
+                state="unavailable" if states[name] else "ready",
+                detail=states[name] or None,
             )
-            for name in EngineName
+            for name in ENGINES
         ]
     )
