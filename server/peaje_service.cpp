@@ -1,5 +1,9 @@
 #include "peaje_service.hpp"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+#include <grpcpp/support/proto_buffer_reader.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -9,6 +13,7 @@
 
 #include "peaje/bytes_dict.hpp"
 #include "peaje/error.hpp"
+#include "peaje/limits.hpp"
 #include "peaje/search.hpp"
 
 namespace peaje::server {
@@ -31,6 +36,15 @@ class Admission {
   std::atomic<int>& count_;
   const bool admitted_;
 };
+
+constexpr const char* kMalformedRequest =
+    "malformed request: not a valid protobuf message for this method (or a string field that "
+    "is not UTF-8)";
+
+Error too_many_inline_values() {
+  return too_large("values: more than " + std::to_string(limits::kMaxDatasetSize) +
+                   " inline values (the cap, as for datasets); send a dataset spec instead");
+}
 
 grpc::Status server_busy(grpc::ServerContext* context, int max_calls) {
   // The standard hint of when to retry (gRFC A6); peaje's client reads it as Overloaded.
@@ -124,9 +138,7 @@ class FrameworkStatusInterceptor final : public grpc::experimental::Interceptor 
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
       if (status.error_code() == grpc::StatusCode::INTERNAL && status.error_message().empty()) {
-        methods->ModifySendStatus({grpc::StatusCode::INVALID_ARGUMENT,
-                                   "malformed request: not a valid protobuf message for this "
-                                   "method (or a string field that is not UTF-8)"});
+        methods->ModifySendStatus({grpc::StatusCode::INVALID_ARGUMENT, kMalformedRequest});
       } else if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
                  status.error_message() == "Server Threadpool Exhausted") {
         methods->ModifySendStatus(
@@ -177,12 +189,120 @@ grpc::Status status_of_current_exception() {
   }
 }
 
+PeajeService::PeajeService(DatasetCache& datasets, int max_calls)
+    : datasets_(datasets), max_calls_(max_calls) {
+  using grpc::internal::RpcMethod;
+  using grpc::internal::RpcMethodHandler;
+  using grpc::internal::RpcServiceMethod;
+  using grpc::protobuf::MessageLite;
+  using peaje::v1::SearchResponse;
+  AddMethod(new RpcServiceMethod(
+      "/peaje.v1.Peaje/Search", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeajeService, grpc::ByteBuffer, SearchResponse, grpc::ByteBuffer,
+                           MessageLite>(std::mem_fn(&PeajeService::SearchBytes), this)));
+  AddMethod(new RpcServiceMethod(
+      "/peaje.v1.Peaje/ToBytesDict", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeajeService, peaje::v1::ToBytesDictRequest,
+                           peaje::v1::ToBytesDictResponse, MessageLite, MessageLite>(
+          std::mem_fn(&PeajeService::ToBytesDict), this)));
+  AddMethod(new RpcServiceMethod(
+      "/peaje.v1.Peaje/Noop", RpcMethod::NORMAL_RPC,
+      new RpcMethodHandler<PeajeService, peaje::v1::NoopRequest, peaje::v1::NoopResponse,
+                           MessageLite, MessageLite>(std::mem_fn(&PeajeService::Noop), this)));
+}
+
+std::optional<std::uint64_t> count_inline_values(const grpc::ByteBuffer& request,
+                                                 std::uint64_t stop_after) {
+  using google::protobuf::internal::WireFormatLite;
+  if (!request.Valid()) return 0;
+  grpc::ByteBuffer copy(request);  // shares the slices; the reader needs a mutable buffer
+  grpc::ProtoBufferReader reader(&copy);
+  google::protobuf::io::CodedInputStream in(&reader);
+  std::uint64_t count = 0;
+  // values = 2 (Int64Values, length-delimited, may repeat) holding values = 1 (sint64, packed
+  // or not); anything else is skipped unread.
+  while (const std::uint32_t tag = in.ReadTag()) {
+    if (tag != WireFormatLite::MakeTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+      continue;
+    }
+    std::uint32_t length = 0;
+    if (!in.ReadVarint32(&length)) return std::nullopt;
+    const auto outer = in.PushLimit(static_cast<int>(length));
+    while (const std::uint32_t inner = in.ReadTag()) {
+      if (inner == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_VARINT)) {
+        std::uint64_t ignored = 0;
+        if (!in.ReadVarint64(&ignored)) return std::nullopt;
+        ++count;
+      } else if (inner == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+        std::uint32_t packed = 0;
+        if (!in.ReadVarint32(&packed)) return std::nullopt;
+        // Each varint ends at a byte below 0x80: count those, chunk by chunk, without copying.
+        for (std::uint32_t left = packed; left > 0;) {
+          const void* data = nullptr;
+          int size = 0;
+          if (!in.GetDirectBufferPointer(&data, &size) || size <= 0) return std::nullopt;
+          const auto chunk = std::min<std::uint32_t>(left, static_cast<std::uint32_t>(size));
+          const auto* bytes = static_cast<const std::uint8_t*>(data);
+          count += static_cast<std::uint64_t>(
+              std::count_if(bytes, bytes + chunk, [](std::uint8_t b) { return b < 0x80; }));
+          in.Skip(static_cast<int>(chunk));
+          left -= chunk;
+        }
+      } else if (!WireFormatLite::SkipField(&in, inner)) {
+        return std::nullopt;
+      }
+      if (count > stop_after) return count;
+    }
+    if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) return std::nullopt;
+    in.PopLimit(outer);
+  }
+  return in.ConsumedEntireMessage() ? std::optional(count) : std::nullopt;
+}
+
+grpc::Status PeajeService::SearchBytes(grpc::ServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       peaje::v1::SearchResponse* response) {
+  const Admission admission(in_flight_, max_calls_);
+  if (!admission.admitted()) return server_busy(context, max_calls_);
+  try {
+    const auto cap = static_cast<std::uint64_t>(limits::kMaxDatasetSize);
+    const std::optional<std::uint64_t> count = count_inline_values(*request, cap);
+    if (!count) throw invalid_argument(kMalformedRequest);
+    if (*count > cap) throw too_many_inline_values();
+    // The values' bytes are held in the budget before the parse allocates them.
+    const std::shared_ptr<void> held =
+        *count == 0 ? nullptr
+                    : datasets_.reserve(*count * sizeof(std::int64_t),
+                                        std::to_string(*count) + " inline values",
+                                        budget_deadline(context));
+    peaje::v1::SearchRequest parsed;
+    if (request->Valid()) {
+      grpc::ByteBuffer copy(*request);
+      grpc::ProtoBufferReader reader(&copy);
+      if (!parsed.ParseFromZeroCopyStream(&reader)) throw invalid_argument(kMalformedRequest);
+    }
+    return search_admitted(context, &parsed, response);
+  } catch (...) {
+    return status_of_current_exception();
+  }
+}
+
 grpc::Status PeajeService::Search(grpc::ServerContext* context,
                                   const peaje::v1::SearchRequest* request,
                                   peaje::v1::SearchResponse* response) {
   const Admission admission(in_flight_, max_calls_);
   if (!admission.admitted()) return server_busy(context, max_calls_);
+  return search_admitted(context, request, response);
+}
+
+grpc::Status PeajeService::search_admitted(grpc::ServerContext* context,
+                                           const peaje::v1::SearchRequest* request,
+                                           peaje::v1::SearchResponse* response) {
   try {
+    if (request->values().values_size() > limits::kMaxDatasetSize) {
+      throw too_many_inline_values();
+    }
     const auto start = Clock::now();
     const std::int64_t repeat = request->repeat() == 0 ? 1 : request->repeat();
     const std::span<const std::int64_t> targets(request->targets().data(),

@@ -6,6 +6,8 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <atomic>
+#include <cstdint>
+#include <optional>
 
 #include "dataset_cache.hpp"
 #include "peaje/v1/peaje.grpc.pb.h"
@@ -39,25 +41,43 @@ class FrameworkStatusInterceptorFactory final
 // How long a caller refused for "server busy" is asked to wait before retrying.
 inline constexpr int kBusyRetryMs = 1000;
 
-class PeajeService final : public peaje::v1::Peaje::Service {
+// The number of inline values (SearchRequest.values) a serialized request carries, counted
+// without parsing or copying it (one pass over the packed bytes), so that too many are refused
+// before any is allocated. Stops counting once past `stop_after`. nullopt when the bytes are not
+// a well-formed message.
+std::optional<std::uint64_t> count_inline_values(const grpc::ByteBuffer& request,
+                                                 std::uint64_t stop_after);
+
+// peaje.v1.Peaje (proto/peaje/v1/peaje.proto), registered by hand rather than through the
+// generated Peaje::Service so that Search receives its request as bytes: the inline-value cap
+// is checked before the request is parsed.
+class PeajeService final : public grpc::Service {
  public:
   // `max_calls`: peaje.v1 calls served at once (--threads); past it a call is refused at once
   // with UNAVAILABLE "server busy". 0: no cap.
-  explicit PeajeService(DatasetCache& datasets, int max_calls = 0)
-      : datasets_(datasets), max_calls_(max_calls) {}
+  explicit PeajeService(DatasetCache& datasets, int max_calls = 0);
 
   // Calls inside a handler right now; the drain waits for these, not for streams.
   int calls_in_flight() const noexcept { return in_flight_.load(); }
 
+  // What gRPC calls for Search: admits, counts the inline values (RESOURCE_EXHAUSTED past
+  // limits::kMaxDatasetSize), holds their bytes in the dataset budget, parses, searches.
+  grpc::Status SearchBytes(grpc::ServerContext* context, const grpc::ByteBuffer* request,
+                           peaje::v1::SearchResponse* response);
+  // The same, on a request already parsed.
   grpc::Status Search(grpc::ServerContext* context, const peaje::v1::SearchRequest* request,
-                      peaje::v1::SearchResponse* response) override;
+                      peaje::v1::SearchResponse* response);
   grpc::Status ToBytesDict(grpc::ServerContext* context,
                            const peaje::v1::ToBytesDictRequest* request,
-                           peaje::v1::ToBytesDictResponse* response) override;
+                           peaje::v1::ToBytesDictResponse* response);
   grpc::Status Noop(grpc::ServerContext* context, const peaje::v1::NoopRequest* request,
-                    peaje::v1::NoopResponse* response) override;
+                    peaje::v1::NoopResponse* response);
 
  private:
+  grpc::Status search_admitted(grpc::ServerContext* context,
+                               const peaje::v1::SearchRequest* request,
+                               peaje::v1::SearchResponse* response);
+
   DatasetCache& datasets_;
   const int max_calls_;
   std::atomic<int> in_flight_{0};

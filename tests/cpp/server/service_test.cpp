@@ -1,10 +1,13 @@
 // The service in-process, over a real Unix socket: statuses, conversions, cancellation.
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/support/proto_buffer_writer.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
 #include <new>
 #include <stdexcept>
 #include <thread>
@@ -36,7 +39,7 @@ class ServiceTest : public ::testing::Test {
     address_ = "unix:" + dir_ + "/peaje.sock";
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address_, grpc::InsecureServerCredentials());
-    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    builder.SetMaxReceiveMessageSize(max_message_bytes_);
     builder.RegisterService(&service_);
     server_ = builder.BuildAndStart();
     ASSERT_TRUE(server_);
@@ -84,6 +87,7 @@ class ServiceTest : public ::testing::Test {
     return {response.indices().begin(), response.indices().end()};
   }
 
+  int max_message_bytes_ = kMaxMessageBytes;
   DatasetCache datasets_{4};
   PeajeService service_{datasets_};
   std::string dir_;
@@ -224,6 +228,126 @@ TEST_F(ServiceTest, NoopAnswers) {
   grpc::ClientContext context;
   peaje::v1::NoopResponse response;
   EXPECT_TRUE(stub_->Noop(&context, peaje::v1::NoopRequest(), &response).ok());
+}
+
+// Servers that accept gRPC's default 64 MiB messages, as peaje-server does.
+class BigMessageServiceTest : public ServiceTest {
+ protected:
+  BigMessageServiceTest() { max_message_bytes_ = 64 << 20; }
+
+  // Sends `payload` as the serialized SearchRequest: its wire bytes, built without a message
+  // object holding the values (BytesDictEntry's field 2 is `bytes`, SearchRequest's is the
+  // Int64Values message: the same wire format).
+  grpc::Status search_wire(const std::string& values_message, SearchResponse& response) {
+    BytesDictEntry wire;
+    wire.set_key_bytes(values_message);
+    auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+    grpc::ChannelArguments unused;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    return grpc::internal::BlockingUnaryCall<BytesDictEntry, SearchResponse>(
+        channel.get(),
+        grpc::internal::RpcMethod("/peaje.v1.Peaje/Search", grpc::internal::RpcMethod::NORMAL_RPC),
+        &context, wire, &response);
+  }
+};
+
+// Int64Values with `count` zeros in one packed field: one byte per value.
+std::string packed_zeros(std::size_t count) {
+  std::string packed(count, '\0');
+  std::string message = "\x0a";  // field 1, length-delimited
+  for (std::size_t n = count;; n >>= 7) {
+    message += static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+    if (n < 0x80) break;
+  }
+  return message + packed;
+}
+
+// The process's peak resident set (VmHWM), reset by clear_peak_rss().
+std::size_t peak_rss_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmHWM:")) return std::stoul(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+void clear_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+TEST_F(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocated) {
+  const std::string values = packed_zeros(limits::kMaxDatasetSize + 1);  // 10 MB of varints
+  clear_peak_rss();
+  const std::size_t before = peak_rss_bytes();
+  SearchResponse response;
+  const auto status = search_wire(values, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("more than 10000000 inline values"), std::string::npos)
+      << status.error_message();
+  // Parsing them would take 80 MB (10M int64) and more while the array grows; the message
+  // itself is ~10 MB on each side of the socket.
+  EXPECT_LT(peak_rss_bytes() - before, std::size_t{60} << 20);
+}
+
+TEST_F(BigMessageServiceTest, InlineValuesAtTheCapAreSearched) {
+  SearchResponse response;
+  const auto status = search_wire(packed_zeros(limits::kMaxDatasetSize), response);
+  // Ten million zeros: sorted; no targets were sent, so no indices come back.
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(BigMessageServiceTest, InlineValuesAreHeldInTheBudgetBeforeTheyAreParsed) {
+  // The budget (16 MiB, see below) cannot hold 3M values (24 MB): refused, not parsed.
+  DatasetCache small(4, std::size_t{16} << 20);
+  PeajeService service(small);
+  grpc::ServerContext context;
+  SearchResponse response;
+  const std::string wire = "\x12" + [] {
+    const std::string values = packed_zeros(3'000'000);
+    std::string length;
+    for (std::size_t n = values.size();; n >>= 7) {
+      length += static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+      if (n < 0x80) break;
+    }
+    return length + values;
+  }();
+  grpc::Slice slice(wire);
+  const grpc::ByteBuffer buffer(&slice, 1);
+  const auto status = service.SearchBytes(&context, &buffer, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(status.error_message().find("more than the server's whole dataset budget"),
+            std::string::npos)
+      << status.error_message();
+  EXPECT_EQ(small.bytes_in_use(), 0u);
+}
+
+grpc::ByteBuffer buffer_of(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+TEST(CountInlineValues, CountsPackedUnpackedAndRepeatedFieldsWithoutParsing) {
+  SearchRequest request;
+  request.set_repeat(3);
+  request.add_targets(7);
+  request.mutable_values()->mutable_values()->Add(5);  // packed, 3 values
+  request.mutable_values()->mutable_values()->Add(300);
+  request.mutable_values()->mutable_values()->Add(-1);
+  std::string wire = request.SerializeAsString();
+  wire += "\x12\x04\x08\x01\x08\x02";  // values again, unpacked: 2 more (fields merge)
+  EXPECT_EQ(count_inline_values(buffer_of(wire), 100), 5u);
+  EXPECT_EQ(count_inline_values(buffer_of(""), 100), 0u);
+  SearchRequest dataset;
+  dataset.set_dataset("range:10");
+  EXPECT_EQ(count_inline_values(buffer_of(dataset.SerializeAsString()), 100), 0u);
+  // Past stop_after the count stops early; it is still more than stop_after.
+  EXPECT_GT(*count_inline_values(
+                buffer_of("\x12" + std::string(1, 0x66) + packed_zeros(100)), 10),
+            10u);
+  using namespace std::string_literals;
+  for (const std::string& bad : {"\x12\x05\x08"s, "\x12\x03\x0a\x09\x00"s, "\xff"s,
+                                 "\x12\x02\x00\x00"s, "\x12\x02"s, "\x12\x02\x0a\x05"s}) {
+    EXPECT_FALSE(count_inline_values(buffer_of(bad), 100)) << testing::PrintToString(bad);
+  }
 }
 
 grpc::Status status_of(auto thrower) {
