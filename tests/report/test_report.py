@@ -103,7 +103,8 @@ def test_crossover_shape_holds(results: dict) -> None:
 
 
 def test_headline_is_printed(report_dir: Path, results: dict) -> None:
+    from peaje.bench.analysis import Report
     from peaje.bench.render import headline_text
 
-    text = headline_text(results)
+    text = headline_text(Report.from_json(results))
     assert "native-copy" in text and "Break-even points" in text

@@ -12,16 +12,16 @@ From the fits come the break-even points and the batching calculator.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
-from peaje.bench.paths import Case
+from peaje.bench.paths import PYTHON, Case, Series
 
 
 @dataclass(frozen=True)
 class Fit:
-    path: str
+    series: Series
     fixed_ns: float
     per_element_ns: float
     per_probe_ns: float
@@ -39,15 +39,22 @@ class Fit:
         )
 
     def as_dict(self, size: int) -> dict:
-        return {**asdict(self), "per_search_ns": self.per_search_ns(size)}
+        """The JSON form (the report's results.json): the series by its label."""
+        fields = {**asdict(self), "per_search_ns": self.per_search_ns(size)}
+        return {**fields, "series": self.series.label, "path": self.series.label}
+
+    @classmethod
+    def from_dict(cls, series: Series, fields: dict) -> Fit:
+        names = ("fixed_ns", "per_element_ns", "per_probe_ns", "points", "max_rel_error")
+        return cls(series, *(fields[n] for n in names))
 
 
 def depth(size: int) -> int:
     return max(1, math.ceil(math.log2(size + 1)))
 
 
-def fit_path(path: str, points: list[tuple[Case, float]]) -> Fit | None:
-    """Least squares over one path's (case, seconds) points; None with fewer than 2 points."""
+def fit_path(series: Series, points: list[tuple[Case, float]]) -> Fit | None:
+    """Least squares over one series' (case, seconds) points; None with fewer than 2 points."""
     if len(points) < 2:
         return None
     columns = {
@@ -67,7 +74,7 @@ def fit_path(path: str, points: list[tuple[Case, float]]) -> Fit | None:
             break
         used.remove(min(negative, key=coef.get))
     fit = Fit(
-        path=path,
+        series=series,
         fixed_ns=max(0.0, float(coef.get("fixed", 0.0))),
         per_element_ns=float(coef.get("element", 0.0)),
         per_probe_ns=float(coef.get("probe", 0.0)),
@@ -75,22 +82,22 @@ def fit_path(path: str, points: list[tuple[Case, float]]) -> Fit | None:
         max_rel_error=0.0,
     )
     errors = [abs(fit.predict_ns(c) - s * 1e9) / (s * 1e9) for c, s in points]
-    return Fit(**{**asdict(fit), "max_rel_error": max(errors)})
+    return replace(fit, max_rel_error=max(errors))
 
 
-def fit_all(measured: dict[Case, float]) -> dict[str, Fit]:
-    """One fit per path label over its search and batch cases (seconds per call)."""
-    by_path: dict[str, list[tuple[Case, float]]] = {}
+def fit_all(measured: dict[Case, float]) -> dict[Series, Fit]:
+    """One fit per series over its search and batch cases (seconds per call)."""
+    by_series: dict[Series, list[tuple[Case, float]]] = {}
     for case, seconds in measured.items():
         if case.kind in ("search", "batch"):
-            by_path.setdefault(case.label, []).append((case, seconds))
-    fits = {path: fit_path(path, points) for path, points in sorted(by_path.items())}
-    return {path: fit for path, fit in fits.items() if fit is not None}
+            by_series.setdefault(case.series, []).append((case, seconds))
+    fits = {series: fit_path(series, points) for series, points in sorted(by_series.items())}
+    return {series: fit for series, fit in fits.items() if fit is not None}
 
 
 @dataclass(frozen=True)
 class BreakEven:
-    path: str
+    series: Series
     value: float | None  # None: never, in the model; <= 1: from the first call
     meaning: str
 
@@ -102,35 +109,35 @@ class BreakEven:
         return f"{self.value:,.0f}"
 
 
-def repeat_break_even(fits: dict[str, Fit], path: str, size: int) -> BreakEven:
-    """The repeat (one target, `size` values) from which `path` beats python, in the model."""
-    py, fit = fits["python"], fits[path]
+def repeat_break_even(fits: dict[Series, Fit], series: Series, size: int) -> BreakEven:
+    """The repeat (one target, `size` values) from which `series` beats python, in the model."""
+    py, fit = fits[PYTHON], fits[series]
 
-    def fixed_and_slope(f: Fit, label: str) -> tuple[float, float]:
+    def fixed_and_slope(f: Fit) -> tuple[float, float]:
         slope = f.per_search_ns(size)
-        return f.predict_ns(Case.of_label("search", label, size)) - slope, slope
+        return f.predict_ns(f.series.case("search", size)) - slope, slope
 
-    (a_py, s_py), (a, s) = fixed_and_slope(py, "python"), fixed_and_slope(fit, path)
-    meaning = f"repeat at which {path} beats python ({size:,} values, 1 target)"
+    (a_py, s_py), (a, s) = fixed_and_slope(py), fixed_and_slope(fit)
+    meaning = f"repeat at which {series.label} beats python ({size:,} values, 1 target)"
     if a + s < a_py + s_py:  # already ahead at repeat=1
-        return BreakEven(path, 1.0, meaning)
+        return BreakEven(series, 1.0, meaning)
     if s >= s_py:
-        return BreakEven(path, None, meaning)
-    return BreakEven(path, (a - a_py) / (s_py - s), meaning)
+        return BreakEven(series, None, meaning)
+    return BreakEven(series, (a - a_py) / (s_py - s), meaning)
 
 
-def batch_break_even(fits: dict[str, Fit], path: str, size: int) -> BreakEven:
-    """Targets per call (repeat 1) from which one `path` call beats python searching them."""
-    py, fit = fits["python"], fits[path]
+def batch_break_even(fits: dict[Series, Fit], series: Series, size: int) -> BreakEven:
+    """Targets per call (repeat 1) from which one `series` call beats python searching them."""
+    py, fit = fits[PYTHON], fits[series]
     per_target = lambda f: f.per_element_ns + f.per_probe_ns * depth(size)  # noqa: E731
     gap = fit.fixed_ns - py.fixed_ns
     saving = per_target(py) - per_target(fit)
-    meaning = f"targets per call at which one {path} call beats python in-process"
+    meaning = f"targets per call at which one {series.label} call beats python in-process"
     if gap <= saving:
-        return BreakEven(path, 1.0, meaning)
+        return BreakEven(series, 1.0, meaning)
     if saving <= 0:
-        return BreakEven(path, None, meaning)
-    return BreakEven(path, gap / saving, meaning)
+        return BreakEven(series, None, meaning)
+    return BreakEven(series, gap / saving, meaning)
 
 
 def measured_crossover(rows: dict[int, tuple[float, float]]) -> int | None:
@@ -157,15 +164,16 @@ def interpolated_crossover(rows: dict[int, tuple[float, float]]) -> float | None
     return None
 
 
-def hop_equivalents(hop_ns: float, fits: dict[str, Fit], size: int) -> dict[str, float]:
+def hop_equivalents(hop_ns: float, fits: dict[Series, Fit], size: int) -> dict[str, float]:
     """The batching calculator: one hop costs as much as this many in-process searches."""
     out = {}
-    if "python" in fits:
-        out["python searches"] = hop_ns / fits["python"].per_search_ns(size)
-    if "native-resident" in fits:
-        resident = fits["native-resident"]
+    native_resident = Series("native-resident")
+    if PYTHON in fits:
+        out["python searches"] = hop_ns / fits[PYTHON].per_search_ns(size)
+    if native_resident in fits:
+        resident = fits[native_resident]
         out["native-resident calls"] = hop_ns / resident.predict_ns(
-            Case.of_label("search", "native-resident", size)
+            native_resident.case("search", size)
         )
         if resident.per_probe_ns > 0:
             out["native searches in one call"] = hop_ns / resident.per_search_ns(size)

@@ -12,31 +12,85 @@ import array
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import peaje
+from peaje.engine import ENGINES
+from peaje.limits import MODES
 from peaje.native import SortedArray
 from peaje.reference import dataset
 
-# path -> (engine, mode, what crosses on each call)
-SEARCH_PATHS: dict[str, tuple[str, str | None, str]] = {
-    "python": ("python", None, "nothing: the interpreter runs the search"),
-    "native-copy": ("native", "copy", "the whole list, converted to a vector (the talk's path)"),
-    "native-lazy": ("native", "lazy", "O(log n) probed list items"),
-    "native-buffer": ("native", "buffer", "a pointer into array('q') (zero-copy)"),
-    "native-resident": ("native", "resident", "the targets only (SortedArray)"),
-    "grpc-inline": ("grpc", "copy", "every value, serialized into the request"),
-    "grpc-resident": ("grpc", "resident", "a dataset spec and the targets"),
+
+class PathSpec(NamedTuple):
+    engine: str
+    mode: str | None
+    crosses: str  # what crosses on each call
+
+
+# What one call carries across, per data mode of an in-process engine.
+MODE_CROSSES = {
+    "copy": "the whole list, converted to a vector (the talk's path)",
+    "lazy": "O(log n) probed list items",
+    "buffer": "a pointer into array('q') (zero-copy)",
+    "resident": "the targets only (SortedArray)",
 }
-BYTES_DICT_PATHS = ("python", "native", "grpc")
+
+
+def search_paths() -> dict[str, PathSpec]:
+    """Every path, derived from the engine registry (peaje.engine.ENGINES): python, each
+    in-process engine in each data mode ("native-copy", "nanobind-resident", ...) and grpc with
+    inline or resident data. A new engine appears here, and in the report, by itself."""
+    paths = {"python": PathSpec("python", None, "nothing: the interpreter runs the search")}
+    for name in ENGINES:
+        if name not in ("python", "grpc"):
+            paths |= {f"{name}-{m}": PathSpec(name, m, MODE_CROSSES[m]) for m in MODES}
+    paths["grpc-inline"] = PathSpec("grpc", "copy", "every value, serialized into the request")
+    paths["grpc-resident"] = PathSpec("grpc", "resident", "a dataset spec and the targets")
+    return paths
+
+
+SEARCH_PATHS = search_paths()
+BYTES_DICT_PATHS = tuple(name for name in ENGINES)
 # Paths whose every call converts the whole list: the model's n_copied is their size.
-COPYING_PATHS = frozenset({"native-copy", "grpc-inline"})
+COPYING_PATHS = frozenset(p for p, spec in SEARCH_PATHS.items() if spec.mode == "copy")
 TRANSPORTS = ("tcp", "unix")
 GRPC_TIMEOUT_S = 60.0
 
 
+def default_transport(path: str) -> str:
+    """The transport a path runs over when none is named: tcp for grpc paths, none in-process."""
+    return "tcp" if path.startswith("grpc") else ""
+
+
+@dataclass(frozen=True, order=True)
+class Series:
+    """One line of the report: a path, over one transport and with one gRPC client for the
+    remote ones. A value from measurement to the JSON boundary; ``label`` is for people."""
+
+    path: str
+    transport: str = ""
+    client: str = ""  # a peaje.remote.CLIENTS name; "" is the default client
+
+    @property
+    def label(self) -> str:
+        extra = ", ".join(x for x in (self.transport, self.client) if x)
+        return f"{self.path} ({extra})" if extra else self.path
+
+    @property
+    def is_remote(self) -> bool:
+        return self.path.startswith("grpc")
+
+    def case(self, kind: str = "search", size: int = 0, repeat: int = 1, targets: int = 1) -> Case:
+        return Case(kind, self.path, size, repeat, targets, self.transport, self.client)
+
+
+PYTHON = Series("python")
+
+
 @dataclass(frozen=True)
 class Case:
-    """One timed cell. kind: search | batch | noop | bytes-dict; transport for grpc paths."""
+    """One timed cell. kind: search | batch | noop | bytes-dict; transport (and client) for grpc
+    paths."""
 
     kind: str
     path: str
@@ -44,12 +98,15 @@ class Case:
     repeat: int = 1
     targets: int = 1
     transport: str = ""
+    client: str = ""
 
     @property
     def name(self) -> str:
         parts = [self.kind, self.path]
         if self.transport:
             parts.append(f"via={self.transport}")
+        if self.client:
+            parts.append(f"client={self.client}")
         if self.kind in ("search", "batch"):
             parts += [f"n={self.size}", f"repeat={self.repeat}", f"targets={self.targets}"]
         elif self.kind == "bytes-dict":
@@ -67,13 +124,12 @@ class Case:
             repeat=int(fields.get("repeat", 1)),
             targets=int(fields.get("targets", 1)),
             transport=fields.get("via", ""),
+            client=fields.get("client", ""),
         )
 
-    @classmethod
-    def of_label(cls, kind: str, label: str, size: int, repeat: int = 1, targets: int = 1) -> Case:
-        """The case a path label names ("grpc-inline (tcp)" -> path grpc-inline, via tcp)."""
-        path, _, via = label.partition(" (")
-        return cls(kind, path, size, repeat, targets, via.rstrip(")"))
+    @property
+    def series(self) -> Series:
+        return Series(self.path, self.transport, self.client)
 
     @property
     def is_remote(self) -> bool:
@@ -95,7 +151,7 @@ class Case:
 
     @property
     def label(self) -> str:
-        return f"{self.path} ({self.transport})" if self.transport else self.path
+        return self.series.label
 
 
 def spec_of(size: int) -> str:
@@ -125,15 +181,16 @@ class Engines:
         self.grpc_targets = grpc_targets or {}
         self._engines: dict[str, peaje.Engine] = {}
 
-    def get(self, name: str, transport: str = "") -> peaje.Engine:
-        key = f"{name}:{transport}"
+    def get(self, name: str, transport: str = "", client: str = "") -> peaje.Engine:
+        key = f"{name}:{transport}:{client}"
         if key not in self._engines:
             if name == "grpc":
                 if transport not in self.grpc_targets:
                     raise LookupError(f"no gRPC server for transport {transport!r}")
                 # A generous deadline: a loaded machine must slow the rows, not fail them.
+                options = {"client": client} if client else {}
                 self._engines[key] = peaje.engine(
-                    "grpc", target=self.grpc_targets[transport], timeout=GRPC_TIMEOUT_S
+                    "grpc", target=self.grpc_targets[transport], timeout=GRPC_TIMEOUT_S, **options
                 )
             else:
                 self._engines[key] = peaje.engine(name)
@@ -152,21 +209,21 @@ def prepare(case: Case, engines: Engines) -> Callable[[], object]:
             from peaje import _native
 
             return _native.noop
-        return engines.get("grpc", case.transport).noop
+        return engines.get(case.path, case.transport, case.client).noop
     if case.kind == "bytes-dict":
-        engine = engines.get(case.path, case.transport)
+        engine = engines.get(case.path, case.transport, case.client)
         mapping = bytes_dict_input(case.size)
         return lambda: engine.to_bytes_dict(mapping)
     engine_name, mode, _ = SEARCH_PATHS[case.path]
-    engine = engines.get(engine_name, case.transport)
+    engine = engines.get(engine_name, case.transport, case.client)
     targets = target_values(case.size, case.targets)
     spec, repeat = spec_of(case.size), case.repeat
     if case.path == "native-resident":
         values = SortedArray.from_spec(spec)  # built once, as a caller keeping it would
-    elif case.path == "grpc-resident":
-        values = spec
-        engine.search(spec, targets[:1], mode="resident")  # the server builds and caches it
-    elif case.path == "native-buffer":
+    elif mode == "resident":
+        values = spec  # the engine (or the server) builds the dataset once and caches it
+        engine.search(spec, targets[:1], mode="resident")
+    elif mode == "buffer":
         values = array.array("q", dataset(spec))
     else:
         values = list(dataset(spec))

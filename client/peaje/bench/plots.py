@@ -1,4 +1,5 @@
-"""The report's figures (matplotlib, Agg backend), each saved as SVG and PNG under plots/."""
+"""The report's figures (matplotlib, Agg backend), each a function of the typed Report, listed once
+in FIGURES and saved as SVG and PNG under plots/."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from peaje.bench import model  # noqa: E402
-from peaje.bench.paths import Case  # noqa: E402
+from peaje.bench.analysis import Report  # noqa: E402
+from peaje.bench.paths import PYTHON  # noqa: E402
 
 PART_COLOURS = {
     "interpreter": "#8c8c8c",
@@ -29,45 +30,40 @@ def _save(fig, outdir: Path, name: str) -> str:
     return name
 
 
-def time_vs_repeat(results: dict, outdir: Path) -> str:
+def time_vs_repeat(r: Report, outdir: Path) -> str:
     """Log-log time per call against repeat, one line per path, crossovers with python marked."""
     fig, ax = plt.subplots(figsize=(8, 5.2))
-    headline = results["headline"]
-    fits = results["fits"]
-    for label in results["labels"]:
-        points = [(r["repeat"], r[label]) for r in headline if r.get(label)]
+    headline = r.analysis.headline
+    for series in r.analysis.series:
+        points = [(k, row[series]) for k, row in headline.items() if row.get(series)]
         if not points:
             continue
         xs, ys = zip(*points, strict=True)
-        style = {"linewidth": 2.6, "color": "black"} if label == "python" else {"linewidth": 1.6}
-        (line,) = ax.plot(xs, [y * 1e9 for y in ys], marker="o", markersize=4, label=label, **style)
-        if label in fits:  # the fitted model, dashed, over the same range
-            fit = model.Fit(**{k: v for k, v in fits[label].items() if k != "per_search_ns"})
-            path, _, via = label.partition(" (")
+        style = {"linewidth": 2.6, "color": "black"} if series == PYTHON else {"linewidth": 1.6}
+        (line,) = ax.plot(
+            xs, [y * 1e9 for y in ys], marker="o", markersize=4, label=series.label, **style
+        )
+        fit = r.analysis.fits.get(series)
+        if fit is not None:  # the fitted model, dashed, over the same range
             top = int(8 * math.log10(max(xs))) + 1
             grid = sorted({round(10 ** (i / 8)) for i in range(top)} | {max(xs)})
             ax.plot(
                 grid,
-                [
-                    fit.predict_ns(
-                        Case("search", path, results["main_size"], int(k), 1, via.rstrip(")"))
-                    )
-                    for k in grid
-                ],
+                [fit.predict_ns(series.case("search", r.size, int(k))) for k in grid],
                 linestyle="--",
                 linewidth=0.8,
                 color=line.get_color(),
                 alpha=0.7,
             )
     colours = {line.get_label(): line.get_color() for line in ax.get_lines()}
-    python = [(r["repeat"], r["python"]) for r in headline if r.get("python")]
+    python = [(k, row[PYTHON]) for k, row in headline.items() if row.get(PYTHON)]
     crossings = []
-    for entry in results["break_even"]:
-        k = entry.get("interpolated_repeat")
+    for entry in r.analysis.break_even:
+        k = entry.interpolated_repeat
         if not k or not python:
             continue
         t = _loglog_interp(python, k)
-        colour = colours.get(entry["path"], "crimson")
+        colour = colours.get(entry.series.label, "crimson")
         ax.plot(
             [k],
             [t * 1e9],
@@ -77,7 +73,7 @@ def time_vs_repeat(results: dict, outdir: Path) -> str:
             markeredgecolor="black",
             zorder=5,
         )
-        crossings.append(f"{entry['path']}: repeat ≈ {k:,.0f}")
+        crossings.append(f"{entry.series.label}: repeat ≈ {k:,.0f}")
     if crossings:
         ax.text(
             0.98,
@@ -94,7 +90,7 @@ def time_vs_repeat(results: dict, outdir: Path) -> str:
     ax.set_xlabel("repeat (searches inside one call)")
     ax.set_ylabel("time per call (ns)")
     ax.set_title(
-        f"Time per call vs repeat, {results['main_size']:,} values, 1 target "
+        f"Time per call vs repeat, {r.size:,} values, 1 target "
         "(dashed: fitted model; X: crossover with python)",
         fontsize=9,
     )
@@ -112,20 +108,20 @@ def _loglog_interp(points: list[tuple[int, float]], x: float) -> float:
     return points[-1][1]
 
 
-def breakdown(results: dict, outdir: Path) -> str:
+def breakdown(r: Report, outdir: Path) -> str:
     """Stacked share of one call's time per path (crossing, conversion, core), total labelled."""
-    rows = results["breakdown"]
-    repeats = sorted({r["repeat"] for r in rows})
-    per_panel = max(len([r for r in rows if r["repeat"] == k]) for k in repeats)
+    rows = r.analysis.breakdown
+    repeats = sorted({row.repeat for row in rows})
+    per_panel = max(len([row for row in rows if row.repeat == k]) for k in repeats)
     fig, axes = plt.subplots(
         len(repeats), 1, figsize=(9, 1.4 + 0.42 * per_panel * len(repeats)), squeeze=False
     )
     for ax, repeat in zip(axes[:, 0], repeats, strict=True):
-        subset = [r for r in rows if r["repeat"] == repeat]
+        subset = [row for row in rows if row.repeat == repeat]
         for y, row in enumerate(subset):
             left = 0.0
-            for part, ns in row["parts"].items():
-                share = ns / row["total_ns"] if row["total_ns"] else 0
+            for part, ns in row.parts.items():
+                share = ns / row.total_ns if row.total_ns else 0
                 colour = PART_COLOURS[part.split()[0]]
                 ax.barh(
                     y,
@@ -137,8 +133,8 @@ def breakdown(results: dict, outdir: Path) -> str:
                     label=part.split(" (")[0],
                 )
                 left += share
-            ax.text(1.01, y, _ns(row["total_ns"]), va="center", fontsize=8)
-        ax.set_yticks(range(len(subset)), [r["label"] for r in subset], fontsize=8)
+            ax.text(1.01, y, _ns(row.total_ns), va="center", fontsize=8)
+        ax.set_yticks(range(len(subset)), [row.series.label for row in subset], fontsize=8)
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
         ax.set_title(f"repeat = {repeat:,}", fontsize=9)
@@ -155,21 +151,23 @@ def breakdown(results: dict, outdir: Path) -> str:
     return _save(fig, outdir, "breakdown")
 
 
-def ladder(results: dict, outdir: Path) -> str:
-    rungs = results["ladder"]
+def ladder(r: Report, outdir: Path) -> str | None:
+    rungs = r.analysis.ladder
+    if not rungs:
+        return None
     fig, ax = plt.subplots(figsize=(8, 3.8))
-    names = [r["rung"] for r in rungs]
+    names = [rung.name for rung in rungs]
     ys = range(len(rungs))
     ax.barh(
         [y - 0.2 for y in ys],
-        [r["noop_s"] * 1e9 for r in rungs],
+        [(rung.noop_s or 0) * 1e9 for rung in rungs],
         height=0.4,
         label="no-op call",
         color="#d62728",
     )
     ax.barh(
         [y + 0.2 for y in ys],
-        [(r["search_s"] or 0) * 1e9 for r in rungs],
+        [(rung.search_s or 0) * 1e9 for rung in rungs],
         height=0.4,
         label="search (resident, repeat 1)",
         color="#1f77b4",
@@ -184,10 +182,12 @@ def ladder(results: dict, outdir: Path) -> str:
     return _save(fig, outdir, "ladder")
 
 
-def fit_quality(results: dict, outdir: Path) -> str:
+def fit_quality(r: Report, outdir: Path) -> str | None:
+    if not r.analysis.residuals:
+        return None
     fig, ax = plt.subplots(figsize=(5, 5))
-    xs = [r["measured_ns"] for r in results["residuals"]]
-    ys = [r["model_ns"] for r in results["residuals"]]
+    xs = [res.measured_ns for res in r.analysis.residuals]
+    ys = [res.model_ns for res in r.analysis.residuals]
     ax.scatter(xs, ys, s=12)
     low, high = min(xs + ys), max(xs + ys)
     ax.plot([low, high], [low, high], color="grey", linewidth=0.8)
@@ -199,8 +199,8 @@ def fit_quality(results: dict, outdir: Path) -> str:
     return _save(fig, outdir, "model_fit")
 
 
-def concurrency(results: dict, outdir: Path) -> str | None:
-    sweep = results.get("load_sweep")
+def concurrency(r: Report, outdir: Path) -> str | None:
+    sweep = r.load_sweep
     if not sweep:
         return None
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
@@ -238,16 +238,12 @@ def concurrency(results: dict, outdir: Path) -> str | None:
     return _save(fig, outdir, "concurrency")
 
 
-def draw_all(results: dict, outdir: Path) -> list[str]:
-    names = [time_vs_repeat(results, outdir), breakdown(results, outdir)]
-    if results["ladder"]:
-        names.append(ladder(results, outdir))
-    if results["residuals"]:
-        names.append(fit_quality(results, outdir))
-    sweep = concurrency(results, outdir)
-    if sweep:
-        names.append(sweep)
-    return names
+# Every figure, in order; each returns its name, or None when it has nothing to draw.
+FIGURES = (time_vs_repeat, breakdown, ladder, fit_quality, concurrency)
+
+
+def draw_all(r: Report, outdir: Path) -> list[str]:
+    return [name for figure in FIGURES if (name := figure(r, outdir)) is not None]
 
 
 def _ns(ns: float) -> str:

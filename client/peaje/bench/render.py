@@ -1,32 +1,20 @@
-"""The report's text: one list of sections rendered as Markdown, as self-contained HTML (no CDN,
-relative images) and, for the terminal, the headline table."""
+"""The report's text: each section a function of the typed ``Report`` (bench/analysis.py), listed
+once in ``SECTIONS``; rendered as Markdown, as self-contained HTML (no CDN, relative images) and,
+for the terminal, the headline table."""
 
 from __future__ import annotations
 
 import html as html_lib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from peaje.bench.analysis import Report, TalkRow, Timing, series_order
+from peaje.bench.paths import PYTHON, Series
+from peaje.runs import markdown_table, text_table
 
 # Both tolerances are checked by tests/report on the tiny profile.
 MODEL_TOLERANCE = 0.5  # median |model - measured| / measured over a path's points
-
-SECTIONS = (
-    "Headline: the toll per call",
-    "Break-even points",
-    "Transport ladder and batching calculator",
-    "Cost model",
-    "The talk's table, reproduced",
-    "compare_to: every case against python",
-    "Bytes dict",
-    "The floor: the core alone (Google Benchmark)",
-    "Where the time goes",
-    "Cold and warm",
-    "Memory",
-    "Concurrency sweep",
-    "Flamegraphs",
-    "Run manifest and noise",
-    "Raw data",
-)
 
 
 @dataclass
@@ -84,6 +72,10 @@ def count(value) -> str:
     return f"{value:.2g}" if value < 10 else f"{value:,.0f}"
 
 
+def mib(value) -> str:
+    return f"{value / 2**20:.1f} MiB" if value else "—"
+
+
 def repeat_text(value) -> str:
     if value is None:
         return "never"
@@ -92,36 +84,36 @@ def repeat_text(value) -> str:
     return f"{value:,.0f}"
 
 
-# ---- sections ---------------------------------------------------------------------------------
+# ---- sections: each a function of the Report, listed once in SECTIONS (below) ----------------
 
 
-def headline_table(results: dict) -> tuple[list[str], list[list[str]]]:
-    labels = results["labels"]
-    header = ["repeat", *labels]
+def headline_table(r: Report) -> tuple[list[str], list[list[str]]]:
+    columns = r.analysis.series
+    header = ["repeat", *(s.label for s in columns)]
     rows = []
-    for row in results["headline"]:
-        cells = [f"{row['repeat']:,}", ns(row.get("python"))]
-        for label in labels[1:]:
-            t = row.get(label)
-            cells.append(f"{ns(t)} ({ratio(row.get('python'), t)})" if t else "—")
+    for repeat, row in r.analysis.headline.items():
+        python = row.get(PYTHON)
+        cells = [f"{repeat:,}", ns(python)]
+        for series in columns[1:]:
+            t = row.get(series)
+            cells.append(f"{ns(t)} ({ratio(python, t)})" if t else "—")
         rows.append(cells)
     return header, rows
 
 
-def break_even_lines(results: dict) -> list[str]:
+def break_even_lines(r: Report) -> list[str]:
     lines = []
-    for entry in results["break_even"]:
-        measured = entry["measured_from_repeat"]
-        interp = entry["interpolated_repeat"]
+    for entry in r.analysis.break_even:
+        measured, interp = entry.measured_from_repeat, entry.interpolated_repeat
         text = (
-            f"{entry['path']}: beats python from repeat ≈ {repeat_text(entry['model_repeat'])}"
-            f" (model); measured: "
+            f"{entry.series.label}: beats python from repeat ≈ {repeat_text(entry.model.value)}"
+            " (model); measured: "
             + (f"from repeat {measured:,}" if measured else "not in the measured range")
         )
         if interp:
             text += f", lines cross at ≈ {interp:,.0f}"
-        if "model_batch" in entry:
-            batch = entry["model_batch"]
+        if entry.batch is not None:
+            batch = entry.batch.value
             text += (
                 "; even a one-target call beats python (model)"
                 if batch and batch <= 1
@@ -130,40 +122,36 @@ def break_even_lines(results: dict) -> list[str]:
                 else f"; one call with ≥ {batch:,.0f} targets beats python searching them "
                 "in-process (model)"
             )
-            if entry.get("measured_batch_from"):
-                text += f", measured from {entry['measured_batch_from']:,} targets"
+            if entry.measured_batch_from:
+                text += f", measured from {entry.measured_batch_from:,} targets"
         lines.append(text)
     return lines
 
 
-def build(results: dict) -> list[Section]:
-    m = results["manifest"]
-    size = results["main_size"]
-    out = []
-
-    s = Section(SECTIONS[0])
+def headline_section(r: Report, s: Section) -> None:
+    m, size = r.manifest, r.size
     s.text(
         f"Search one target in `range:{size}` (the talk's SEARCH_LIST and target "
         f"{size * 2 // 3}), the batch run `repeat` times inside one call. Median time per "
         "call from pyperf worker processes; the ratio is against python in the same row. "
-        f"Profile `{results['profile']}`; machine: {m['cpu']}, {m['cores']} cores, load "
+        f"Profile `{r.profile.name}`; machine: {m['cpu']}, {m['cores']} cores, load "
         f"{m['load_average_at_start'][0]} at start (see the noise note below)."
     )
-    s.table(*headline_table(results))
+    s.table(*headline_table(r))
     s.image("time_vs_repeat", "log-log time per call vs repeat, crossovers marked")
-    out.append(s)
 
-    s = Section(SECTIONS[1])
+
+def break_even_section(r: Report, s: Section) -> None:
     s.text(
         "Model: from the cost model's fitted constants. Measured: the smallest measured repeat "
         "from which the path wins at every larger measured repeat; the lines cross where the "
         "log-log interpolation of the measured rows meets python's."
     )
-    for line in break_even_lines(results):
+    for line in break_even_lines(r):
         s.text(f"- {line}")
-    out.append(s)
 
-    s = Section(SECTIONS[2])
+
+def ladder_section(r: Report, s: Section) -> None:
     s.text(
         "One call on each rung: a no-op (the pure crossing) and one resident search. The "
         "calculator: how many in-process searches one no-op hop is worth, so a batch sent "
@@ -174,71 +162,42 @@ def build(results: dict) -> list[Section]:
         "loops, tail included), measured one after another; for TCP against the Unix socket "
         "prefer `python -m peaje.bench.rpc_latency`, which interleaves them and reports p50/p90."
     )
-    rows = []
-    for rung in results["ladder"]:
-        eq = rung["equivalents"]
-        rows.append(
-            [
-                rung["rung"],
-                ns(rung["noop_s"]),
-                ns(rung.get("search_s")),
-                count(eq.get("python searches")),
-                count(eq.get("native-resident calls")),
-                count(eq.get("native searches in one call")),
-            ]
-        )
-    s.table(
-        [
-            "rung",
-            "no-op call",
-            "search (resident, repeat 1)",
-            "= python searches",
-            "= native-resident calls",
-            "= native searches inside one call",
-        ],
-        rows,
-    )
+    keys = ("python searches", "native-resident calls", "native searches in one call")
+    rows = [
+        [rung.name, ns(rung.noop_s), ns(rung.search_s)]
+        + [count(rung.equivalents.get(k)) for k in keys]
+        for rung in r.analysis.ladder
+    ]
+    header = ["rung", "no-op call", "search (resident, repeat 1)", "= python searches"]
+    header += ["= native-resident calls", "= native searches inside one call"]
+    s.table(header, rows)
     s.image("ladder", "transport ladder")
-    out.append(s)
 
-    s = Section(SECTIONS[3])
+
+def cost_model_section(r: Report, s: Section) -> None:
     s.text(
         "Per path, `t = fixed + per_element × n_copied + per_search × searches`, where "
         "n_copied counts the elements converted per call (the list for copy paths, plus the "
         "targets) and per_search scales with the tree depth ceil(log2(n+1)) so several sizes "
-        f"share one fit (shown at n = {size:,}). Weighted least squares (numpy, weights 1/t). "
+        f"share one fit (shown at n = {r.size:,}). Weighted least squares (numpy, weights 1/t). "
         f"Tolerance: the median relative error of each path's fit within "
         f"{MODEL_TOLERANCE:.0%}; the worst point is shown too."
     )
     rows = []
-    residuals = results["residuals"]
-    for label, fit in results["fits"].items():
-        errors = sorted(
-            abs(r["rel_error"])
-            for r in residuals
-            if r["name"].split("/")[1] == label.partition(" (")[0]
-            and (f"via={label.partition(' (')[2].rstrip(')')}" in r["name"] or "(" not in label)
-        )
+    for series, fit in r.analysis.fits.items():
+        errors = r.analysis.errors_of(series)
         median = errors[len(errors) // 2] if errors else float("nan")
         rows.append(
-            [
-                label,
-                ns(fit["fixed_ns"], scale=1),
-                f"{fit['per_element_ns']:.3g} ns",
-                f"{fit['per_search_ns']:.3g} ns",
-                str(fit["points"]),
-                f"{median:.0%}",
-                f"{fit['max_rel_error']:.0%}",
-            ]
-        )
-    s.table(
-        ["path", "fixed", "per element", "per search", "points", "median error", "worst error"],
-        rows,
-    )
+            [series.label, ns(fit.fixed_ns, scale=1), f"{fit.per_element_ns:.3g} ns",
+             f"{fit.per_search_ns(r.size):.3g} ns", str(fit.points), f"{median:.0%}",
+             f"{fit.max_rel_error:.0%}"]
+        )  # fmt: skip
+    header = ["path", "fixed", "per element", "per search", "points", "median error"]
+    s.table([*header, "worst error"], rows)
     s.image("model_fit", "cost model against the measurements it was fitted to")
-    out.append(s)
 
-    s = Section(SECTIONS[4])
+
+def talk_section(r: Report, s: Section) -> None:
     s.text(
         "The seed talk's experiment: Python vs C++ through pybind11 with `vector<int>` taken "
         "by value (our `native-copy`), built with -O0, at 10 / 1,000 / 10,000 / 100,000 "
@@ -246,113 +205,89 @@ def build(results: dict) -> list[Section]:
         "of its slides or table is in the repository or the design), so the talk columns "
         "are left empty rather than invented. What would differ, and why:"
     )
-    rows = []
-    for row in results["talk"]:
-        rows.append(
-            [
-                f"{row['loops']:,}",
-                ns(row["python_s"]),
-                f"{ns(row['copy_s'])} ({ratio(row['python_s'], row['copy_s'])})",
-                f"{ns(row['resident_s'])} ({ratio(row['python_s'], row['resident_s'])})",
-                "not available",
-                "not available",
-                talk_difference(row),
-            ]
-        )
-    s.table(
-        [
-            "loops",
-            "python (ours)",
-            "native copy (ours)",
-            "native resident (ours)",
-            "talk: python",
-            "talk: C++",
-            "the difference",
-        ],
-        rows,
-    )
+    rows = [
+        [f"{row.loops:,}", ns(row.python_s),
+         f"{ns(row.copy_s)} ({ratio(row.python_s, row.copy_s)})",
+         f"{ns(row.resident_s)} ({ratio(row.python_s, row.resident_s)})",
+         "not available", "not available", talk_difference(row)]
+        for row in r.analysis.talk
+    ]  # fmt: skip
+    header = ["loops", "python (ours)", "native copy (ours)", "native resident (ours)"]
+    s.table([*header, "talk: python", "talk: C++", "the difference"], rows)
     s.text(
-        o0_sentence(results) + "\n"
+        o0_sentence(r) + "\n"
         "- The talk's `vector<int>` held 32-bit ints; ours copies into int64 and checks each "
         "element's type, range and order while copying, so its copy does more per element."
     )
-    out.append(s)
 
-    s = Section(SECTIONS[5])
+
+def compare_to_section(r: Report, s: Section) -> None:
     s.text(
         "pyperf `compare_to`-style: every measured case against python with the same size, "
         "repeat and targets (mean ± standard deviation over pyperf's values)."
     )
-    by_key = {}
-    for c in results["cases"]:
-        if c["kind"] in ("search", "batch"):
-            by_key.setdefault((c["size"], c["repeat"], c["targets"]), {})[c["label"]] = c
+    by_key: dict[tuple, dict[Series, Timing]] = {}
+    for c, t in r.measured.items():
+        if c.kind in ("search", "batch"):
+            by_key.setdefault((c.size, c.repeat, c.targets), {})[c.series] = t
     rows = []
     for (n, repeat, targets), cells in sorted(by_key.items()):
-        python = cells.get("python")
-        for label, c in sorted(cells.items()):
-            if label == "python":
+        python = cells.get(PYTHON)
+        for series, t in sorted(cells.items(), key=lambda item: series_order(item[0])):
+            if series == PYTHON:
                 continue
             rows.append(
-                [
-                    f"n={n:,} repeat={repeat:,} targets={targets:,}",
-                    label,
-                    f"{ns(c['mean_s'])} ± {ns(c['stdev_s'])}",
-                    f"{ns(python['mean_s'])} ± {ns(python['stdev_s'])}" if python else "—",
-                    ratio(python["mean_s"], c["mean_s"]) if python else "—",
-                ]
-            )
+                [f"n={n:,} repeat={repeat:,} targets={targets:,}", series.label,
+                 f"{ns(t.mean_s)} ± {ns(t.stdev_s)}",
+                 f"{ns(python.mean_s)} ± {ns(python.stdev_s)}" if python else "—",
+                 ratio(python.mean_s, t.mean_s) if python else "—"]
+            )  # fmt: skip
     s.table(["case", "path", "path (mean ± sd)", "python (mean ± sd)", "vs python"], rows)
-    out.append(s)
 
-    s = Section(SECTIONS[6])
+
+def bytes_dict_section(r: Report, s: Section) -> None:
     s.text(
         "The talk's BytesDict: a mapping of mixed str and bytes keys and values to "
         "dict[bytes, bytes], per engine (gRPC over TCP)."
     )
-    bd = results["bytes_dict"]
-    sizes = sorted(bd, key=int)
-    labels = sorted({label for n in sizes for label in bd[n]})
-    rows = [
-        [f"{int(n):,}"]
-        + [
-            f"{ns(bd[n].get(label))} ({ratio(bd[n].get('python'), bd[n].get(label))})"
-            if label != "python"
-            else ns(bd[n].get(label))
-            for label in labels
+    table = r.analysis.bytes_dict
+    columns = sorted({series for row in table.values() for series in row}, key=series_order)
+    rows = []
+    for n, row in table.items():
+        python = row.get(PYTHON)
+        cells = [
+            ns(row.get(c)) if c == PYTHON else f"{ns(row.get(c))} ({ratio(python, row.get(c))})"
+            for c in columns
         ]
-        for n in sizes
-    ]
-    s.table(["entries", *labels], rows)
-    out.append(s)
+        rows.append([f"{n:,}", *cells])
+    s.table(["entries", *(c.label for c in columns)], rows)
 
-    s = Section(SECTIONS[7])
-    cpp = results.get("cpp_floor")
-    if cpp:
-        s.text(
-            "CPU time per item (one search, one element copied, one entry encoded) with no "
-            "Python and no network: the floor every row above is compared with. Wall time "
-            "is shown too; on a loaded machine it runs well above CPU time."
-        )
-        s.table(
-            ["benchmark", "CPU per item", "wall per item"],
-            [
-                [name, ns(v["cpu_ns"], scale=1), ns(v["real_ns"], scale=1)]
-                for name, v in cpp.items()
-            ],
-        )
-        floor = cpp.get(f"BM_SearchRepeat/{size}/1000", {}).get("cpu_ns")
-        py = results["fits"].get("python", {}).get("per_search_ns")
-        if floor and py:
-            s.text(
-                f"One search in the core costs {floor:.3g} ns at n = {size:,}; python's fitted "
-                f"per-search cost is {py:.3g} ns: the interpreter's toll is {py / floor:,.0f}x."
-            )
-    else:
+
+def floor_section(r: Report, s: Section) -> None:
+    cpp = r.cpp_floor
+    if not cpp:
         s.text("Not measured: the Google Benchmark binary was not built.")
-    out.append(s)
+        return
+    s.text(
+        "CPU time per item (one search, one element copied, one entry encoded) with no "
+        "Python and no network: the floor every row above is compared with. Wall time "
+        "is shown too; on a loaded machine it runs well above CPU time."
+    )
+    s.table(
+        ["benchmark", "CPU per item", "wall per item"],
+        [[name, ns(v["cpu_ns"], scale=1), ns(v["real_ns"], scale=1)] for name, v in cpp.items()],
+    )
+    floor = cpp.get(f"BM_SearchRepeat/{r.size}/1000", {}).get("cpu_ns")
+    python = r.analysis.fits.get(PYTHON)
+    py = python.per_search_ns(r.size) if python else None
+    if floor and py:
+        s.text(
+            f"One search in the core costs {floor:.3g} ns at n = {r.size:,}; python's fitted "
+            f"per-search cost is {py:.3g} ns: the interpreter's toll is {py / floor:,.0f}x."
+        )
 
-    s = Section(SECTIONS[8])
+
+def breakdown_section(r: Report, s: Section) -> None:
     s.text(
         "Each call split into measured pieces: the crossing (a no-op call on the same path: "
         "pybind11, or an RPC over TCP), the core (the Google Benchmark floor for the "
@@ -362,18 +297,18 @@ def build(results: dict) -> list[Section]:
     )
     s.image("breakdown", "stacked time breakdown per path")
     rows = [
-        [r["label"], f"{r['repeat']:,}", ns(r["total_ns"], scale=1)]
-        + [f"{part}: {ns(v, scale=1)}" for part, v in r["parts"].items()]
-        for r in results["breakdown"]
+        [row.series.label, f"{row.repeat:,}", ns(row.total_ns, scale=1)]
+        + [f"{part}: {ns(v, scale=1)}" for part, v in row.parts.items()]
+        for row in r.analysis.breakdown
     ]
-    width = max((len(r) for r in rows), default=3)
+    width = max((len(row) for row in rows), default=3)
     s.table(
         ["path", "repeat", "total"] + [f"part {i}" for i in range(1, width - 2)],
-        [r + [""] * (width - len(r)) for r in rows],
+        [row + [""] * (width - len(row)) for row in rows],
     )
-    out.append(s)
 
-    s = Section(SECTIONS[9])
+
+def coldstart_section(r: Report, s: Section) -> None:
     s.text(
         "A fresh interpreter per run (median of runs): importing the engine's modules, "
         "setting up (building the list or buffer, the SortedArray, or the gRPC channel), the "
@@ -381,21 +316,16 @@ def build(results: dict) -> list[Section]:
         "dataset it has never seen) and a warm call."
     )
     rows = [
-        [
-            path,
-            ns(p["import"], scale=1),
-            ns(p["setup"], scale=1),
-            ns(p["first_call"], scale=1),
-            ns(p["warm_call"], scale=1),
-            f"{p['first_call'] / p['warm_call']:.3g}x" if p["warm_call"] else "—",
-        ]
-        for path, p in results["coldstart"].items()
-    ]
+        [path, ns(p["import"], scale=1), ns(p["setup"], scale=1), ns(p["first_call"], scale=1),
+         ns(p["warm_call"], scale=1),
+         f"{p['first_call'] / p['warm_call']:.3g}x" if p["warm_call"] else "—"]
+        for path, p in r.coldstart.items()
+    ]  # fmt: skip
     s.table(["path", "import", "setup", "first call", "warm call", "first / warm"], rows)
-    out.append(s)
 
-    s = Section(SECTIONS[10])
-    mem = results["memory"]
+
+def memory_section(r: Report, s: Section) -> None:
+    mem = r.memory
     s.text(
         f"Bytes per element for {mem['size']:,} int64 values in each home, and the peak "
         "RSS (VmHWM) of a fresh process running each path's workload at the main size."
@@ -405,116 +335,99 @@ def build(results: dict) -> list[Section]:
         [[k, f"{v:.3g}"] for k, v in mem["bytes_per_element"].items()],
     )
     rows = [
-        [
-            ("baseline (imports only)" if path == "none" else path),
-            f"{v / 2**20:.1f} MiB" if v else "—",
-        ]
+        ["baseline (imports only)" if path == "none" else path, mib(v)]
         for path, v in mem["peak_rss_bytes"].items()
     ]
     if mem.get("server_peak_rss_bytes"):
-        rows.append(["peaje-server (whole run)", f"{mem['server_peak_rss_bytes'] / 2**20:.1f} MiB"])
+        rows.append(["peaje-server (whole run)", mib(mem["server_peak_rss_bytes"])])
     s.table(["process", "peak RSS"], rows)
-    out.append(s)
 
-    s = Section(SECTIONS[11])
-    sweep = results.get("load_sweep")
-    if sweep:
-        s.text(
-            f"From the load issue's sweep ({sweep['source']}): requests/s and latency as "
-            "concurrent users grow, per path."
-        )
-        s.image("concurrency", "concurrency sweep")
-        if sweep.get("workload"):
-            s.text(
-                f"Workload: {sweep['workload']}, {sweep.get('duration_s', '?')} s per point "
-                f"on {sweep.get('cores', '?')} cores."
-            )
-        saturation = sweep.get("saturation") or {}
-        if saturation:
-            s.table(
-                ["path", "peak req/s", "at users", "saturates at users", "limited by"],
-                [
-                    [
-                        path,
-                        f"{v.get('peak_rps', 0):.0f}",
-                        str(v.get("peak_users", "—")),
-                        str(v.get("saturates_at_users", "—")),
-                        str(v.get("limited_by", "—")),
-                    ]
-                    for path, v in saturation.items()
-                ],
-            )
-        s.table(
-            ["path", "users", "req/s", "p50", "p95", "errors"],
-            [
-                [
-                    p["path"],
-                    str(p["users"]),
-                    f"{p['rps']:.0f}",
-                    ns(p.get("p50_us"), scale=1e3),
-                    ns(p.get("p95_us"), scale=1e3),
-                    str(p["errors"]),
-                ]
-                for p in sweep["points"]
-            ],
-        )
-    else:
+
+def concurrency_section(r: Report, s: Section) -> None:
+    sweep = r.load_sweep
+    if not sweep:
         s.text(
             "No load results under results/ yet: run the load sweep (`make load-sweep`) and "
             "the next report folds it in."
         )
-    out.append(s)
-
-    s = Section(SECTIONS[12])
-    if results["flamegraphs"]:
+        return
+    s.text(
+        f"From the load issue's sweep ({sweep['source']}): requests/s and latency as "
+        "concurrent users grow, per path."
+    )
+    s.image("concurrency", "concurrency sweep")
+    if sweep.get("workload"):
         s.text(
-            "`py-spy record --native` over a steady loop of each path, as the talk made "
-            "them. Native frames of the release extension show as addresses in "
-            "`_native…so` (pybind11_add_module strips release builds)."
+            f"Workload: {sweep['workload']}, {sweep.get('duration_s', '?')} s per point "
+            f"on {sweep.get('cores', '?')} cores."
         )
-        for name in results["flamegraphs"]:
-            s.text(f"- [{name}]({name})")
-    else:
+    saturation = sweep.get("saturation") or {}
+    if saturation:
+        s.table(
+            ["path", "peak req/s", "at users", "saturates at users", "limited by"],
+            [
+                [path, f"{v.get('peak_rps', 0):.0f}", str(v.get("peak_users", "—")),
+                 str(v.get("saturates_at_users", "—")), str(v.get("limited_by", "—"))]
+                for path, v in saturation.items()
+            ],
+        )  # fmt: skip
+    s.table(
+        ["path", "users", "req/s", "p50", "p95", "errors"],
+        [
+            [p["path"], str(p["users"]), f"{p['rps']:.0f}", ns(p.get("p50_us"), scale=1e3),
+             ns(p.get("p95_us"), scale=1e3), str(p["errors"])]
+            for p in sweep["points"]
+        ],
+    )  # fmt: skip
+
+
+def flamegraphs_section(r: Report, s: Section) -> None:
+    if not r.flamegraphs:
         s.text(
             "None this run: `make flamegraph FLAME=native-copy` (or `peaje report "
             "--flamegraph PATH`) records one with `py-spy record --native`."
         )
-    out.append(s)
-
-    s = Section(SECTIONS[13])
-    load = m["load_average_at_start"], m.get("load_average_at_end")
+        return
     s.text(
-        f"Noise: load average {load[0][0]} at the start and "
-        f"{(load[1] or ['?'])[0]} at the end on {m['cores']} cores. Ratios come from one run "
-        "on one machine; on a shared or loaded VM take them as ±20-30% (pyperf's standard "
-        "deviations are in the compare_to table) and the order of magnitude as the finding."
+        "`py-spy record --native` over a steady loop of each path, as the talk made "
+        "them. Native frames of the release extension show as addresses in "
+        "`_native…so` (pybind11_add_module strips release builds)."
     )
-    for note in results["notes"]:
+    for name in r.flamegraphs:
+        s.text(f"- [{name}]({name})")
+
+
+def manifest_section(r: Report, s: Section) -> None:
+    m = r.manifest
+    start, end = m["load_average_at_start"], m.get("load_average_at_end") or ["?"]
+    s.text(
+        f"Noise: load average {start[0]} at the start and {end[0]} at the end on "
+        f"{m['cores']} cores. Ratios come from one run on one machine; on a shared or loaded VM "
+        "take them as ±20-30% (pyperf's standard deviations are in the compare_to table) and "
+        "the order of magnitude as the finding."
+    )
+    for note in r.notes:
         s.text(f"- {note}")
     s.table(["key", "value"], [[k, str(v)] for k, v in m.items()])
-    out.append(s)
 
-    s = Section(SECTIONS[14])
+
+def raw_data_section(r: Report, s: Section) -> None:
     s.text(
         "- [results.json](results.json): every number in this report\n"
         "- [raw/pyperf.json](raw/pyperf.json): the pyperf suite, its log in raw/pyperf.log "
-        "(`python -m pyperf show` / "
-        "`compare_to` read it)\n"
+        "(`python -m pyperf show` / `compare_to` read it)\n"
         "- [raw/core_bench.json](raw/core_bench.json): Google Benchmark output\n"
         "- [manifest.json](manifest.json): the run manifest\n"
         "- plots/: every figure as SVG and PNG"
     )
-    out.append(s)
-    return out
 
 
-def o0_sentence(results: dict) -> str:
+def o0_sentence(r: Report) -> str:
     """What -O0 costs the core, measured (Google Benchmark built both ways), when available."""
-    o3, o0 = results.get("cpp_floor") or {}, results.get("cpp_floor_O0") or {}
-    size = results["main_size"]
+    o3, o0 = r.cpp_floor or {}, r.cpp_floor_O0 or {}
     pairs = [
-        (f"BM_SearchRepeat/{size}/1000", "one search"),
-        (f"BM_CopyAndValidate/{size}", "one element copied and checked"),
+        (f"BM_SearchRepeat/{r.size}/1000", "one search"),
+        (f"BM_CopyAndValidate/{r.size}", "one element copied and checked"),
     ]
     measured = [
         (what, o0[k]["cpu_ns"], o3[k]["cpu_ns"]) for k, what in pairs if k in o0 and k in o3
@@ -530,39 +443,64 @@ def o0_sentence(results: dict) -> str:
         f"{what}: {slow:.3g} ns at -O0 vs {fast:.3g} ns at -O3 ({slow / fast:.3g}x)"
         for what, slow, fast in measured
     )
-    return head + f" Measured on the core alone (CPU time, n = {size:,}): {parts}."
+    return head + f" Measured on the core alone (CPU time, n = {r.size:,}): {parts}."
 
 
-def talk_difference(row: dict) -> str:
-    py, copy, resident = row["python_s"], row["copy_s"], row["resident_s"]
+def talk_difference(row: TalkRow) -> str:
+    py, copy, resident = row.python_s, row.copy_s, row.resident_s
     if not (py and copy and resident):
         return "not measured in this profile"
     if copy > py:
-        return f"copy loses: converting the list costs more than {row['loops']:,} Python searches"
+        return f"copy loses: converting the list costs more than {row.loops:,} Python searches"
     return (
-        f"copy wins: {row['loops']:,} searches outweigh the copy; resident is "
+        f"copy wins: {row.loops:,} searches outweigh the copy; resident is "
         f"{copy / resident:.3g}x faster still without it"
     )
+
+
+# The report, in reading order: title -> the function that fills that section. A new section is
+# one function above and one line here.
+SECTIONS: dict[str, Callable[[Report, Section], None]] = {
+    "Headline: the toll per call": headline_section,
+    "Break-even points": break_even_section,
+    "Transport ladder and batching calculator": ladder_section,
+    "Cost model": cost_model_section,
+    "The talk's table, reproduced": talk_section,
+    "compare_to: every case against python": compare_to_section,
+    "Bytes dict": bytes_dict_section,
+    "The floor: the core alone (Google Benchmark)": floor_section,
+    "Where the time goes": breakdown_section,
+    "Cold and warm": coldstart_section,
+    "Memory": memory_section,
+    "Concurrency sweep": concurrency_section,
+    "Flamegraphs": flamegraphs_section,
+    "Run manifest and noise": manifest_section,
+    "Raw data": raw_data_section,
+}
+
+
+def build(r: Report) -> list[Section]:
+    sections = []
+    for title, fill in SECTIONS.items():
+        section = Section(title)
+        fill(r, section)
+        sections.append(section)
+    return sections
 
 
 # ---- renderers --------------------------------------------------------------------------------
 
 
-def markdown(results: dict) -> str:
+def markdown(r: Report) -> str:
     lines = [
-        f"# The toll report ({results['profile']} profile, {results['manifest']['timestamp_utc']})",
+        f"# The toll report ({r.profile.name} profile, {r.manifest['timestamp_utc']})",
         "",
     ]
-    for section in build(results):
+    for section in build(r):
         lines += [f"## {section.title}", ""]
         for block in section.blocks:
             if isinstance(block, Table):
-                lines.append("| " + " | ".join(block.header) + " |")
-                lines.append("|" + "---|" * len(block.header))
-                lines += [
-                    "| " + " | ".join(c.replace("|", "\\|") for c in row) + " |"
-                    for row in block.rows
-                ]
+                lines.append(markdown_table(block.header, block.rows))
             elif isinstance(block, Image):
                 lines.append(f"![{block.alt}](plots/{block.name}.png)")
             else:
@@ -589,14 +527,14 @@ def _inline(text: str) -> str:
     return re.sub(r"\[([^\]]+)\]\(([^)]+)\)", r'<a href="\2">\1</a>', out)
 
 
-def html(results: dict) -> str:
-    sections = build(results)
-    title = f"The toll report ({results['profile']} profile)"
+def html(r: Report) -> str:
+    sections = build(r)
+    title = f"The toll report ({r.profile.name} profile)"
     parts = [
         "<!doctype html><html lang=en><head><meta charset=utf-8>",
         f"<title>{html_lib.escape(title)}</title><style>{CSS}</style></head><body>",
         f"<h1>{html_lib.escape(title)}</h1>",
-        f"<p>{html_lib.escape(results['manifest']['timestamp_utc'])}</p><nav>",
+        f"<p>{html_lib.escape(r.manifest['timestamp_utc'])}</p><nav>",
     ]
     parts += [f'<a href="#s{i}">{html_lib.escape(s.title)}</a>' for i, s in enumerate(sections)]
     parts.append("</nav>")
@@ -629,26 +567,22 @@ def html(results: dict) -> str:
     return "\n".join(parts)
 
 
-def headline_text(results: dict) -> str:
-    header, rows = headline_table(results)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
-    line = lambda cells: " | ".join(c.rjust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+def headline_text(r: Report) -> str:
+    header, rows = headline_table(r)
+    size = r.size
     out = [
-        f"The toll: search [{results['main_size'] * 2 // 3}] in range:{results['main_size']}, "
-        "batch run `repeat` times per call (median per call; ratio vs python)",
+        f"The toll: search [{size * 2 // 3}] in range:{size}, batch run `repeat` times per call "
+        "(median per call; ratio vs python)",
         "",
-        line(header),
-        "-+-".join("-" * w for w in widths),
+        text_table(header, rows),
     ]
-    out += [line(r) for r in rows]
-    out += ["", "Break-even points:"] + [f"  {b}" for b in break_even_lines(results)]
-    if results["ladder"]:
+    out += ["", "Break-even points:"] + [f"  {b}" for b in break_even_lines(r)]
+    if r.analysis.ladder:
         out += ["", "One hop costs as much as:"]
-        for rung in results["ladder"]:
-            eq = rung["equivalents"].get("python searches")
+        for rung in r.analysis.ladder:
+            eq = rung.equivalents.get("python searches")
             if eq:
                 out.append(
-                    f"  {rung['rung']:<24} no-op {ns(rung['noop_s']):>9} = "
-                    f"{count(eq)} python searches"
+                    f"  {rung.name:<24} no-op {ns(rung.noop_s):>9} = {count(eq)} python searches"
                 )
     return "\n".join(out)

@@ -17,19 +17,19 @@ import argparse
 import json
 import os
 import random
-import signal
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
-from peaje.bench import cppbench, flamegraph, manifest, model
-from peaje.bench.paths import SEARCH_PATHS, Case, target_values
+from peaje.bench import cppbench, flamegraph
+from peaje.bench.analysis import Report, analyse, load_matrix
+from peaje.bench.paths import SEARCH_PATHS, target_values
 from peaje.bench.profiles import PROFILES, Profile
 from peaje.bench.servers import BenchServers
 from peaje.processes import results_root
+from peaje.runs import run_dir, sigterm_as_interrupt, write_manifest
 
 
 def log(message: str) -> None:
@@ -87,32 +87,6 @@ def warm_server(profile: Profile, targets: dict[str, str]) -> None:
                     engine.search(values, [size // 2], mode="copy")
                     engine.search(f"range:{size}", [size // 2], mode="resident")
                     engine.noop()
-
-
-def load_matrix(path: Path) -> list[dict]:
-    import pyperf
-
-    rows = []
-    for bench in pyperf.BenchmarkSuite.load(str(path)).get_benchmarks():
-        case = Case.parse(bench.get_name())
-        values = bench.get_values()
-        rows.append(
-            {
-                "name": case.name,
-                "kind": case.kind,
-                "path": case.path,
-                "label": case.label,
-                "transport": case.transport,
-                "size": case.size,
-                "repeat": case.repeat,
-                "targets": case.targets,
-                "median_s": bench.median(),
-                "mean_s": bench.mean(),
-                "stdev_s": bench.stdev() if len(values) > 1 else 0.0,
-                "values": len(values),
-            }
-        )
-    return rows
 
 
 def run_python(module: str, *args: str) -> dict:
@@ -191,198 +165,6 @@ def measure_server_ns(profile: Profile, targets: dict[str, str], calls: int = 30
     return rows
 
 
-# ---- analysis ---------------------------------------------------------------------------------
-
-
-def analyse(profile: Profile, rows: list[dict], cpp: dict | None, server_ns: list[dict]) -> dict:
-    measured = {Case.parse(r["name"]): r["median_s"] for r in rows}
-    fits = model.fit_all(measured)
-    size = profile.main_size
-
-    def time_of(kind: str, path: str, repeat: int = 1, targets: int = 1, via: str = "") -> float:
-        case = Case(kind, path, size if kind != "noop" else 0, repeat, targets, via)
-        return measured.get(case, float("nan"))
-
-    search_labels = [
-        lbl
-        for lbl in (
-            c.label
-            for c in measured
-            if c.kind == "search" and c.size == size and c.transport in ("", "tcp")
-        )
-    ]
-    labels = [p for p in dict.fromkeys(search_labels)]
-    order = {
-        label: i for i, label in enumerate([*SEARCH_PATHS, *(f"{p} (tcp)" for p in SEARCH_PATHS)])
-    }
-    labels.sort(key=lambda label: order.get(label, 99))
-
-    def case_of(label: str, repeat: int, targets: int = 1, kind: str = "search") -> Case:
-        return Case.of_label(kind, label, size, repeat, targets)
-
-    headline = []
-    for repeat in profile.repeats:
-        row = {"repeat": repeat}
-        for label in labels:
-            row[label] = measured.get(case_of(label, repeat))
-        headline.append(row)
-
-    break_even = []
-    for label in labels:
-        if label == "python" or label not in fits or "python" not in fits:
-            continue
-        pairs = {
-            r["repeat"]: (r["python"], r[label])
-            for r in headline
-            if r.get("python") and r.get(label)
-        }
-        modelled = model.repeat_break_even(fits, label, size)
-        entry = {
-            "path": label,
-            "model_repeat": modelled.value,
-            "model_text": modelled.text(),
-            "measured_from_repeat": model.measured_crossover(pairs),
-            "interpolated_repeat": model.interpolated_crossover(pairs),
-        }
-        if any(c.kind == "batch" and c.label == label for c in measured):
-            batched = model.batch_break_even(fits, label, size)
-            batch_pairs = {
-                c.targets: (measured[case_of("python", 1, c.targets, c.kind)], t)
-                for c, t in measured.items()
-                if c.label == label
-                and c.searches == c.targets
-                and c.size == size
-                and case_of("python", 1, c.targets, c.kind) in measured
-            }
-            entry.update(
-                model_batch=batched.value,
-                model_batch_text=batched.text(),
-                measured_batch_from=model.measured_crossover(batch_pairs),
-            )
-        break_even.append(entry)
-
-    rungs = []
-    native_noop = time_of("noop", "native")
-    rungs.append(
-        {
-            "rung": "in-process (pybind11)",
-            "noop_s": native_noop,
-            "search_s": time_of("search", "native-resident"),
-        }
-    )
-    for via in sorted(
-        {c.transport for c in measured if c.kind == "noop" and c.transport}, key=rung_order
-    ):
-        rungs.append(
-            {
-                "rung": f"gRPC {via}",
-                "transport": via,
-                "noop_s": time_of("noop", "grpc", via=via),
-                "search_s": time_of("search", "grpc-resident", via=via),
-            }
-        )
-    for rung in rungs:
-        rung["equivalents"] = model.hop_equivalents(rung["noop_s"] * 1e9, fits, size)
-
-    bytes_dict = {}
-    for c, t in measured.items():
-        if c.kind == "bytes-dict":
-            bytes_dict.setdefault(c.size, {})[c.label] = t
-
-    talk = []
-    for loops in (10, 1000, 10000, 100000):
-        talk.append(
-            {
-                "loops": loops,
-                "python_s": measured.get(case_of("python", loops)),
-                "copy_s": measured.get(case_of("native-copy", loops)),
-                "resident_s": measured.get(case_of("native-resident", loops)),
-            }
-        )
-
-    breakdown = stacked_breakdown(measured, labels, case_of, cpp, server_ns, size)
-    residuals = [
-        {
-            "name": c.name,
-            "measured_ns": t * 1e9,
-            "model_ns": fits[c.label].predict_ns(c),
-            "rel_error": fits[c.label].predict_ns(c) / (t * 1e9) - 1,
-        }
-        for c, t in measured.items()
-        if c.kind in ("search", "batch") and c.label in fits
-    ]
-    return {
-        "main_size": size,
-        "labels": labels,
-        "headline": headline,
-        "fits": {label: fit.as_dict(size) for label, fit in fits.items()},
-        "residuals": residuals,
-        "break_even": break_even,
-        "ladder": rungs,
-        "bytes_dict": bytes_dict,
-        "talk": talk,
-        "breakdown": breakdown,
-    }
-
-
-def rung_order(transport: str) -> tuple[int, float]:
-    """unix, tcp, then the latency rungs by added milliseconds."""
-    if transport in ("unix", "tcp"):
-        return (0 if transport == "unix" else 1, 0.0)
-    digits = "".join(ch for ch in transport if ch.isdigit() or ch == ".")
-    return (2, float(digits or 0))
-
-
-def stacked_breakdown(measured, labels, case_of, cpp, server_ns, size) -> list[dict]:
-    """Where one call's time goes, per path, at repeat 1 and 1000 (measured pieces only).
-
-    crossing: a no-op call on the same path (pybind11 or RPC); core: the C++ floor for the
-    searches (Google Benchmark) or, remote, the server's own server_ns; conversion: the rest
-    (arguments, copies, serialization, results)."""
-    floor = None
-    if cpp:
-        key = f"BM_SearchRepeat/{size}/1000"
-        floor = cpp.get(key, {}).get("real_ns")  # wall time, as pyperf measures the rows
-    noop_native = measured.get(Case("noop", "native"))
-    noop_grpc = measured.get(Case("noop", "grpc", transport="tcp"))
-    server = {(r["path"], r["repeat"]): r for r in server_ns}
-    out = []
-    measured_repeats = {c.repeat for c in measured if c.kind == "search" and c.size == size}
-    second = max((k for k in measured_repeats if 1 < k <= 1000), default=None)
-    for repeat in (1, second) if second else (1,):
-        for label in labels:
-            total = measured.get(case_of(label, repeat))
-            if total is None:
-                continue
-            total_ns = total * 1e9
-            path = label.partition(" (")[0]
-            if path == "python":
-                parts = {"interpreter (the search in Python)": total_ns}
-            elif path.startswith("native"):
-                crossing = (noop_native or 0) * 1e9
-                core = (floor or 0) * repeat
-                parts = {
-                    "crossing (no-op call)": crossing,
-                    "core (C++ floor)": core,
-                    "conversion (engine wrapper, args, copy, results)": max(
-                        0.0, total_ns - crossing - core
-                    ),
-                }
-            else:
-                crossing = (noop_grpc or 0) * 1e9
-                s = server.get((path, repeat))
-                core = s["server_ns"] if s else 0.0
-                parts = {
-                    "crossing (no-op RPC)": crossing,
-                    "core (server_ns)": core,
-                    "conversion (engine wrapper, serialize, validate, results)": max(
-                        0.0, total_ns - crossing - core
-                    ),
-                }
-            out.append({"label": label, "repeat": repeat, "total_ns": total_ns, "parts": parts})
-    return out
-
-
 # ---- load results (the load issue's sweep), when present --------------------------------------
 
 
@@ -419,7 +201,7 @@ def latest_sweep(results_root: Path) -> dict | None:
 # ---- main -------------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="peaje report", description=__doc__.splitlines()[0])
     parser.add_argument(
         "--profile",
@@ -454,21 +236,57 @@ def main(argv: list[str] | None = None) -> int:
         metavar="RUN_DIR",
         help="re-fit and re-render an earlier run's report; measure nothing",
     )
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     if args.reanalyse:
         return reanalyse(args.reanalyse)
-    profile = PROFILES[args.profile]
     # SIGTERM unwinds like Ctrl-C, so the servers this run started are always stopped.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    with sigterm_as_interrupt():
+        try:
+            report, outdir = run(PROFILES[args.profile], args)
+        except KeyboardInterrupt:
+            log("interrupted; the processes it started are stopped")
+            return 130
+    write_report(report, outdir)
+    return 0
 
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    outdir = args.out / f"{stamp}-{profile.name}"
-    (outdir / "raw").mkdir(parents=True, exist_ok=True)
+
+def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
+    """Every measurement of the profile, then the analysis: the Report and its directory."""
+    outdir = run_dir(args.out, f"{{stamp}}-{profile.name}")
+    (outdir / "raw").mkdir()
     started = time.monotonic()
-    run_manifest = manifest.collect()
-    run_manifest["profile"] = profile.name
+    run_manifest = write_manifest(outdir, profile=profile.name)
     notes: list[str] = []
+    measurements = measure(profile, args, outdir, notes)
+    if profile.load_sweep_args and not args.no_load:
+        log("short load sweep (peaje.load.sweep) ...")
+        notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
+    cpp_raw, cpp_o0_raw = measurements.pop("cpp_raw"), measurements.pop("cpp_o0_raw")
+    cpp = cppbench.per_item_ns(cpp_raw) if cpp_raw else None
+    measured = load_matrix(outdir / "raw" / "pyperf.json")
+    report = Report(
+        profile=profile,
+        manifest=run_manifest,
+        measured=measured,
+        analysis=analyse(profile, measured, cpp, measurements["server_ns"]),
+        cpp_floor=cpp,
+        cpp_floor_O0=cppbench.per_item_ns(cpp_o0_raw) if cpp_o0_raw else None,
+        load_sweep=latest_sweep(args.out),
+        notes=notes,
+        **measurements,
+    )
+    report.manifest["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    report.manifest["duration_s"] = round(time.monotonic() - started, 1)
+    return report, outdir
 
+
+def measure(profile: Profile, args: argparse.Namespace, outdir: Path, notes: list[str]) -> dict:
+    """The runs that need the servers: memory, the pyperf matrix, the core's floor, cold starts,
+    server_ns and flamegraphs. The servers are stopped whatever happens."""
     servers = BenchServers(latencies_ms=() if args.no_grpc else profile.latencies_ms)
     try:
         if not args.no_grpc:
@@ -499,64 +317,42 @@ def main(argv: list[str] | None = None) -> int:
             from peaje.bench.memory import peak_rss
 
             memory["server_peak_rss_bytes"] = peak_rss(servers.server_pid)
-        flames = []
-        for path in args.flamegraph:
-            log(f"flamegraph of {path} (py-spy record --native) ...")
-            svg = outdir / f"flame-{path}.svg"
-            try:
-                flamegraph.record(path, svg, 5.0, targets.get("tcp"), 1)
-                flames.append(svg.name)
-            except (OSError, subprocess.CalledProcessError) as e:
-                notes.append(f"flamegraph of {path} failed: {e}")
+        flames = record_flamegraphs(args.flamegraph, outdir, targets, notes)
     finally:
         servers.stop()
-
-    if profile.load_sweep_args and not args.no_load:
-        log("short load sweep (peaje.load.sweep) ...")
-        notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
-
-    rows = load_matrix(outdir / "raw" / "pyperf.json")
-    cpp = cppbench.per_item_ns(cpp_raw) if cpp_raw else None
-    results = {
-        "schema": "peaje.report/1",
-        "profile": profile.name,
-        "manifest": run_manifest,
-        "cases": rows,
-        "cpp_floor": cpp,
-        "cpp_floor_O0": cppbench.per_item_ns(cpp_o0_raw) if cpp_o0_raw else None,
-        "coldstart": coldstart,
-        "memory": memory,
-        "server_ns": server_ns,
-        "flamegraphs": flames,
-        "load_sweep": latest_sweep(args.out),
-        "notes": notes,
-        **analyse(profile, rows, cpp, server_ns),
-    }
-    results["manifest"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    results["manifest"]["duration_s"] = round(time.monotonic() - started, 1)
-
-    (outdir / "manifest.json").write_text(json.dumps(run_manifest, indent=1) + "\n")
-    write_report(results, outdir)
-    return 0
+    return {"cpp_raw": cpp_raw, "cpp_o0_raw": cpp_o0_raw, "coldstart": coldstart,
+            "memory": memory, "server_ns": server_ns, "flamegraphs": flames}  # fmt: skip
 
 
-def write_report(results: dict, outdir: Path) -> None:
+def record_flamegraphs(paths, outdir: Path, targets: dict[str, str], notes: list[str]):
+    flames = []
+    for path in paths:
+        log(f"flamegraph of {path} (py-spy record --native) ...")
+        svg = outdir / f"flame-{path}.svg"
+        try:
+            flamegraph.record(path, svg, 5.0, targets.get("tcp"), 1)
+            flames.append(svg.name)
+        except (OSError, subprocess.CalledProcessError) as e:
+            notes.append(f"flamegraph of {path} failed: {e}")
+    return flames
+
+
+def write_report(report: Report, outdir: Path) -> None:
     from peaje.bench import plots, render
 
-    results["plots"] = plots.draw_all(results, outdir / "plots")
-    (outdir / "results.json").write_text(json.dumps(results, indent=1, default=str) + "\n")
-    (outdir / "report.md").write_text(render.markdown(results))
-    (outdir / "report.html").write_text(render.html(results))
-    print(render.headline_text(results))
+    (outdir / "manifest.json").write_text(json.dumps(report.manifest, indent=1) + "\n")
+    report.plots = plots.draw_all(report, outdir / "plots")
+    (outdir / "results.json").write_text(json.dumps(report.to_json(), indent=1, default=str) + "\n")
+    (outdir / "report.md").write_text(render.markdown(report))
+    (outdir / "report.html").write_text(render.html(report))
+    print(render.headline_text(report))
     print(f"\nreport: {outdir / 'report.html'} (and report.md, results.json, plots/, raw/)")
 
 
 def reanalyse(outdir: Path) -> int:
     """Fit, plot and render again from a run's measurements, measuring nothing."""
-    results = json.loads((outdir / "results.json").read_text())
-    profile = PROFILES[results["profile"]]
-    results.update(analyse(profile, results["cases"], results["cpp_floor"], results["server_ns"]))
-    write_report(results, outdir)
+    report = Report.from_json(json.loads((outdir / "results.json").read_text()))
+    write_report(report, outdir)
     return 0
 
 

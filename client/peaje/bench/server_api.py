@@ -16,22 +16,29 @@ import statistics
 import subprocess
 import sys
 from contextlib import ExitStack
+from pathlib import Path
 
 from peaje.bench.rpc_clients import GHZ_BIN, OPERATIONS, RPC_BENCH_BIN, CppBenchSampler
 from peaje.bench.rpc_latency import interleaved, percentile
 from peaje.limits import DEFAULT_DATASET
-from peaje.processes import REPO, SERVER_BIN, stop_process
+from peaje.processes import StartFailed, find_repo, server_binary, stop_process
+from peaje.stack import LocalStack
 
+REPO = find_repo() or Path.cwd()
 CALLBACK_BIN = REPO / "build/cmake/tests/bench/peaje_callback_server"
+# Server -> peaje-server's flags (started by peaje.stack), or None for the callback twin.
 SERVERS = {
-    "sync (gRPC's default pollers)": [str(SERVER_BIN), "--listen", "127.0.0.1:0"],
-    "sync --threads 8 (one poller)": [str(SERVER_BIN), "--listen", "127.0.0.1:0", "--threads", "8"],
-    "callback API": [str(CALLBACK_BIN), "127.0.0.1:0"],
+    "sync (gRPC's default pollers)": (),
+    "sync --threads 8 (one poller)": ("--threads", "8"),
+    "callback API": None,
 }
 
 
-def start(stack: ExitStack, command: list[str]) -> str:
+def start(stack: ExitStack, flags: tuple[str, ...] | None) -> str:
     """Starts a server, stopped when `stack` closes; its bound TCP address."""
+    if flags is not None:
+        return stack.enter_context(LocalStack(server_args=flags)).grpc_target
+    command = [str(CALLBACK_BIN), "127.0.0.1:0"]
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
     stack.callback(stop_process, process)
     for line in process.stderr:
@@ -59,12 +66,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--load-calls", type=int, default=4000, help="ghz calls per server")
     args = parser.parse_args(argv)
-    missing = [p for p in (SERVER_BIN, CALLBACK_BIN, RPC_BENCH_BIN, GHZ_BIN) if not p.is_file()]
+    missing = [p for p in (CALLBACK_BIN, RPC_BENCH_BIN, GHZ_BIN) if not p.is_file()]
+    try:
+        server_binary()
+    except StartFailed as e:
+        missing.append(str(e))
     if missing:
         print(f"missing (make build): {', '.join(map(str, missing))}", file=sys.stderr)
         return 1
     with ExitStack() as stack:
-        targets = {name: start(stack, command) for name, command in SERVERS.items()}
+        targets = {name: start(stack, flags) for name, flags in SERVERS.items()}
         samplers = {}
         for name, target in targets.items():
             samplers[name] = CppBenchSampler(target)

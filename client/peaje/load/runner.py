@@ -26,7 +26,6 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +35,7 @@ from peaje.load.cpu import GENERATOR_BUSY_PERCENT, CpuWatch
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import PROFILES
 from peaje.processes import free_port, results_root
+from peaje.runs import markdown_table, run_dir, sigterm_as_interrupt, write_manifest
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 # Path -> user class in LOCUSTFILE, which is not imported here: Locust monkey-patches the standard
@@ -312,7 +312,7 @@ def table(rows: list[dict], key: str = "path") -> str:
     per_request = key != "path"
     head = [key, "req/s", "p50 µs", "p95 µs", "p99 µs", "p99.9 µs", "requests", "errors"]
     head += ["Locust's p50 (ms)"] if per_request else ["app p50", "engine p50", "server p50"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines = []
     for r in rows:
         label = f"{r['path']}: {r['name']}" if per_request else r[key]
         micros = [fmt_us(r[k]) for k in ("p50_us", "p95_us", "p99_us", "p99_9_us")]
@@ -321,8 +321,8 @@ def table(rows: list[dict], key: str = "path") -> str:
             cells.append(fmt_us(r.get("locust_p50_ms")))
         else:
             cells += [fmt_us(r.get(f"{part}_p50_us")) for part in ("app", "engine", "server")]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+        lines.append(cells)
+    return markdown_table(head, lines)
 
 
 def generator_note(summary: dict) -> str:
@@ -375,8 +375,8 @@ def write_summary(summary: dict, outdir: Path) -> None:
 
 
 def results_dir(base: Path, kind: str) -> Path:
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return base / f"{kind}-{stamp}"
+    """results/<kind>-<UTC stamp>/ (peaje.load.results finds the newest by that name)."""
+    return run_dir(base, f"{kind}-{{stamp}}")
 
 
 def load_run(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progress=print) -> dict:
@@ -419,27 +419,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-@contextmanager
-def interrupt_on_sigterm():
-    """SIGTERM (e.g. from a CI timeout) stops a run as Ctrl-C does: orderly, with results."""
-
-    def handler(signum, frame):
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def was_interrupted(summary: dict) -> bool:
     return any(p.startswith("interrupted") for p in summary["problems"])
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    with interrupt_on_sigterm():
+    with sigterm_as_interrupt():
         try:
             return run_main(args)
         except KeyboardInterrupt:  # while the stack was starting or stopping
@@ -460,6 +446,7 @@ def run_main(args: argparse.Namespace) -> int:
         timeout_s=args.timeout,
     )
     outdir = results_dir(args.results, "load")
+    write_manifest(outdir, kind="load")
     need_api = any(p.startswith("http-") for p in args.paths)
     api = (args.host or "starting one") if need_api else "not needed"
     print(f"load: API {api}, gRPC {args.grpc_target or 'starting peaje-server'}")

@@ -24,7 +24,6 @@ from pathlib import Path
 
 from peaje.load.runner import (
     LoadConfig,
-    interrupt_on_sigterm,
     load_run,
     parse_duration,
     results_dir,
@@ -33,6 +32,7 @@ from peaje.load.runner import (
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import SWEEP
 from peaje.processes import results_root
+from peaje.runs import sigterm_as_interrupt, write_manifest
 
 SWEEP_SCHEMA = "peaje.load.sweep/1"
 PATHS = ("http-native", "http-grpc", "grpc-direct")
@@ -227,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     outdir = results_dir(args.results, "load-sweep")
+    write_manifest(outdir, kind="load-sweep")
     points: list[dict] = []
-    with interrupt_on_sigterm():
+    with sigterm_as_interrupt():
         interrupted, cores = run_points(args, outdir, points)
     if not points:
         return 130 if interrupted else 1
