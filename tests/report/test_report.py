@@ -75,17 +75,15 @@ def test_manifest_names_machine_and_build(results: dict) -> None:
 
 
 def test_model_reproduces_its_measurements(results: dict) -> None:
-    for label, fit in results["fits"].items():
-        path, _, via = label.partition(" (")
-        errors = [
-            abs(r["rel_error"])
-            for r in results["residuals"]
-            if r["name"].split("/")[1] == path
-            and (not via or f"via={via.rstrip(')')}" in r["name"])
-        ]
-        assert errors, label
-        assert statistics.median(errors) <= MODEL_TOLERANCE, (label, errors)
-        assert fit["fixed_ns"] >= 0 and fit["per_element_ns"] >= 0 and fit["per_probe_ns"] >= 0
+    from peaje.bench.analysis import Report
+
+    analysis = Report.from_json(results).analysis
+    assert set(results["fits"]) == {s.label for s in analysis.fits}  # what the JSON says
+    for series, fit in analysis.fits.items():
+        errors = analysis.errors_of(series)
+        assert errors, series
+        assert statistics.median(errors) <= MODEL_TOLERANCE, (series, errors)
+        assert fit.fixed_ns >= 0 and fit.per_element_ns >= 0 and fit.per_probe_ns >= 0
 
 
 def test_crossover_shape_holds(results: dict) -> None:

@@ -112,10 +112,33 @@ def cases(profile: Profile, transports: tuple[str, ...]) -> list[Case]:
             for t in ladder
             if t != "tcp"
         ]
+    if remote and "grpc-resident" in paths:
+        out += client_cases(profile)
     out += [
         Case("bytes-dict", p, n, transport="tcp" if p == "grpc" else "")
         for n in profile.bytes_dict_sizes
         for p in BYTES_DICT_PATHS
         if remote or p != "grpc"
     ]
+    return out
+
+
+def grpc_clients() -> tuple[str, ...]:
+    """The gRPC clients besides the default one, as peaje.remote registers and this
+    installation can load them (a client added to peaje.remote.CLIENTS appears by itself)."""
+    from peaje.remote import DEFAULT_CLIENT, available_clients
+
+    return tuple(c for c in available_clients() if c != DEFAULT_CLIENT)
+
+
+def client_cases(profile: Profile) -> list[Case]:
+    """Per extra client, over TCP: the bare RPC and the resident search at every repeat, so the
+    headline, the ladder and the model show the client's own share of the toll."""
+    out = []
+    for client in grpc_clients():
+        out.append(Case("noop", "grpc", transport="tcp", client=client))
+        out += [
+            Case("search", "grpc-resident", profile.main_size, k, 1, "tcp", client)
+            for k in profile.repeats
+        ]
     return out
