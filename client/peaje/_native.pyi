@@ -1,0 +1,58 @@
+"""Type stub of peaje._native, the pybind11 module (bindings/native_module.cpp): the C++ core's
+in-process face. Errors: peaje.InvalidArgument / TooLarge (ValueError), TypeError."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from types import ModuleType
+from typing import SupportsIndex
+
+from typing_extensions import Buffer
+
+# What the mapping's keys and values may be: str (encoded per `errors`) or bytes-like.
+_Text = str | bytes | bytearray | memoryview
+
+def search_copy(
+    values: Sequence[SupportsIndex], targets: Iterable[SupportsIndex], repeat: int = 1
+) -> list[int]:
+    """Convert values to a native array (validated), then search. The talk's path."""
+
+def search_lazy(
+    values: Sequence[SupportsIndex], targets: Iterable[SupportsIndex], repeat: int = 1
+) -> list[int]:
+    """Search by probing only O(log n) items of the sequence; order is trusted."""
+
+def search_buffer(values: Buffer, targets: Iterable[SupportsIndex], repeat: int = 1) -> list[int]:
+    """Zero-copy search over an int64 buffer; order is trusted."""
+
+def to_bytes_dict(
+    mapping: Mapping[_Text, _Text] | Iterable[tuple[_Text, _Text]], errors: str = "strict"
+) -> dict[bytes, bytes]:
+    """Encode str/bytes-like keys and values into a dict[bytes, bytes]."""
+
+def check_sorted_values(values: Sequence[SupportsIndex]) -> None:
+    """Raise InvalidArgument unless values are ascending int64."""
+
+def noop() -> None:
+    """A call that does nothing: the bare cost of crossing into C++."""
+
+class SortedArray(Buffer):
+    """An ascending int64 array owned by the native side."""
+
+    def __init__(self, values: Sequence[SupportsIndex] | str) -> None:
+        """Build from a sequence of int (validated once) or a dataset spec like 'range:N'."""
+
+    @staticmethod
+    def from_spec(spec: str) -> SortedArray: ...
+    def search(self, targets: Iterable[SupportsIndex], repeat: int = 1) -> list[int]: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> int: ...
+    def __buffer__(self, flags: int, /) -> memoryview: ...
+    @property
+    def nbytes(self) -> int: ...
+
+class _Limits(ModuleType):
+    MAX_DATASET_SIZE: int
+    MAX_TARGETS: int
+    MAX_REPEAT: int
+    MAX_SEARCHES_PER_CALL: int
+
+limits: _Limits
