@@ -2,7 +2,7 @@
 # rest of pytest; these targets are for people.
 #   make up                     gRPC :50051, API :8000, Locust UI :8089 on 127.0.0.1; Ctrl-C stops
 #   make up UP_ARGS=--no-locust
-#   make api-rps                requests/s of /v1/native/search vs the no-op endpoint
+#   make api-rps                the front's goals as req/s ratios from one run (peaje.bench.http_rps)
 UP_ARGS ?=
 
 .PHONY: up api-rps

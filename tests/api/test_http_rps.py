@@ -20,9 +20,13 @@ def test_http_rps_measures_every_endpoint_and_the_breakdown(api_url, tmp_path, c
             "--client", client, "--json", str(out)]  # fmt: skip
     assert http_rps.main(argv) == 0
     results = json.loads(out.read_text())
-    assert set(results["load"]) == {name for name, *_ in http_rps.LOADS}
+    assert set(results["load"]) == {load.name for load in http_rps.LOADS}
     for row in results["load"].values():
         assert row["rps"] > 0 and row["non_2xx"] == 0 and row["client"] == client
+    assert [goal["what"] for goal in results["goals"]] == [what for what, *_ in http_rps.GOALS]
+    assert all(goal["ratio"] > 0 for goal in results["goals"])
+    assert 0 < results["layer_costs"]["server_timing_us"] < 1000
+    assert 0 < results["layer_costs"]["metrics_us"] < 1000
     assert [row["targets"] for row in results["breakdown"]] == [1, 10_000]
     for row in results["breakdown"]:
         assert 0 < row["server_ms"] < row["engine_ms"] < row["app_ms"] < row["round_trip_ms"]

@@ -1,11 +1,22 @@
-"""What the HTTP front costs: requests/s of /v1/native/search against the no-op endpoint, and
-the time breakdown of one grpc search (front, engine, server, network) at 1 and 10,000 targets.
+"""What the HTTP front costs, as the goals of one run: requests/s of the API's routes against the
+floors beneath them, in the same run, under the same load generator.
 
-    python -m peaje.bench.http_rps [--url http://127.0.0.1:8000] [--duration 10]
+    python -m peaje.bench.http_rps [--url http://127.0.0.1:8000] [--duration 5]
 
-Without --url it starts its own peaje-server and uvicorn (one worker) on free 127.0.0.1 ports
-and stops them after. Load comes from wrk (Debian's ``wrk``) when it is on PATH, else from an
-httpx asyncio client (which needs more CPU per request, so it reports lower ceilings).
+Prints four ratios (goal in brackets):
+  native search / no-op          POST /v1/native/search, one resident target, vs GET /v1/noop [0.9]
+  no-op / FastAPI floor          GET /v1/noop vs a one-route FastAPI app, same server command [0.9]
+  server command / uvicorn       that FastAPI app under the API's server command (processes.
+                                 api_command) vs plain ``uvicorn --loop uvloop --http httptools``
+  protobuf / JSON (10k targets)  a 10,000-target resident search as peaje.v1 protobuf vs JSON [3]
+then the in-process CPU cost of Server-Timing and of the Prometheus metrics, the serial costs
+and the time breakdown of one grpc search at 1 and 10,000 targets.
+
+Without --url it starts its own peaje-server and API (one uvicorn worker) on free 127.0.0.1
+ports; the floor apps (peaje.bench.floor_apps) always run locally. Load comes from wrk (Debian's
+``wrk``: 1 thread, --connections) when on PATH, else from an httpx asyncio client (which needs
+more CPU per request, so it reports lower ceilings). A shared machine makes every figure noisy:
+compare the ratios, which come from one run.
 """
 
 from __future__ import annotations
@@ -21,37 +32,109 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from peaje.bench.servers import start_local_stack
+from peaje.processes import HOST, Service, api_command, free_port, http_ok
+from peaje.v1 import peaje_pb2
 
+JSON, PROTOBUF = "application/json", "application/x-protobuf"
 SEARCH_BODY = {"targets": [66666]}  # resident range:100000, one target
+BIG_TARGETS = list(range(0, 100_000, 10))  # 10,000 targets, resident range:100000
+FLOOR_APP = "peaje.bench.floor_apps:fastapi_noop"
+BARE_APP = "peaje.bench.floor_apps:asgi_noop"
+
+
+@dataclass(frozen=True)
+class Load:
+    name: str
+    server: str  # "api", "floor" (FLOOR_APP, api_command), "uvicorn" (plain), "bare"
+    method: str
+    path: str
+    body: bytes | None = None
+    content_type: str = JSON
+
+
+def json_body(obj: object) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode()
+
+
+NOOP = "GET /v1/noop"
+SEARCH = "POST /v1/native/search (1 target)"
+FLOOR = "FastAPI no-op, same server command"
+UVICORN = "FastAPI no-op, plain uvicorn+uvloop+httptools"
+BIG_JSON = "POST /v1/native/search 10k targets, JSON"
+BIG_PROTOBUF = "POST /v1/native/search 10k targets, protobuf"
+BIG_PB_BODY = peaje_pb2.SearchRequest(targets=BIG_TARGETS).SerializeToString()
 LOADS = [
-    ("GET /v1/noop", "GET", "/v1/noop", None),
-    ("POST /v1/native/search (1 target)", "POST", "/v1/native/search", SEARCH_BODY),
-    ("POST /v1/grpc/search (1 target)", "POST", "/v1/grpc/search", SEARCH_BODY),
+    Load(NOOP, "api", "GET", "/v1/noop"),
+    Load(SEARCH, "api", "POST", "/v1/native/search", json_body(SEARCH_BODY)),
+    Load(
+        "POST /v1/grpc/search (1 target)", "api", "POST", "/v1/grpc/search", json_body(SEARCH_BODY)
+    ),
+    Load(FLOOR, "floor", "GET", "/v1/noop"),
+    Load(UVICORN, "uvicorn", "GET", "/v1/noop"),
+    Load("bare ASGI no-op, same server command", "bare", "GET", "/v1/noop"),
+    Load(BIG_JSON, "api", "POST", "/v1/native/search", json_body({"targets": BIG_TARGETS})),
+    Load(BIG_PROTOBUF, "api", "POST", "/v1/native/search", BIG_PB_BODY, PROTOBUF),
+]
+# (what, numerator, denominator, goal)
+GOALS = [
+    ("native search / no-op", SEARCH, NOOP, 0.9),
+    ("no-op / FastAPI floor (same server command)", NOOP, FLOOR, 0.9),
+    ("server command / plain uvicorn+uvloop+httptools", FLOOR, UVICORN, 0.8),
+    ("protobuf / JSON, 10k-target resident search", BIG_PROTOBUF, BIG_JSON, 3.0),
 ]
 
 
 # ---- the processes --------------------------------------------------------------------------
 
 
+def start_app(stack: ExitStack, name: str, command: list[str]) -> str:
+    """A floor app on a free port, stopped when `stack` closes; its URL once it answers."""
+    log = Path(tempfile.mkstemp(prefix=f"peaje-{name}-", suffix=".log")[1])
+    service = Service(name, command, log).start()
+    stack.callback(service.stop)
+    stack.callback(log.unlink, missing_ok=True)
+    url = command[command.index("--port") + 1]
+    url = f"http://{HOST}:{url}"
+    service.wait_ready(lambda: http_ok(url + "/v1/noop"), "answering", 30)
+    return url
+
+
+def start_servers(stack: ExitStack, api_url: str | None) -> dict[str, str]:
+    quiet = ("--log-level", "warning")
+    plain = [sys.executable, "-m", "uvicorn", FLOOR_APP, "--host", HOST, "--port",
+             str(free_port()), "--loop", "uvloop", "--http", "httptools", "--no-access-log",
+             *quiet]  # fmt: skip
+    return {
+        "api": api_url or start_local_stack(stack),
+        "floor": start_app(stack, "floor", api_command(HOST, free_port(), FLOOR_APP, *quiet)),
+        "uvicorn": start_app(stack, "uvicorn", plain),
+        "bare": start_app(stack, "bare", api_command(HOST, free_port(), BARE_APP, *quiet)),
+    }
+
+
 # ---- load -----------------------------------------------------------------------------------
 
 
-def wrk_rps(url: str, method: str, path: str, body, duration: float, connections: int) -> dict:
-    script = f"wrk.method = {json.dumps(method)}\n"
-    if body is not None:
-        script += f"wrk.body = {json.dumps(json.dumps(body))}\n"
-        script += 'wrk.headers["Content-Type"] = "application/json"\n'
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
-        lua.write(script)
-        lua.flush()
+def wrk_rps(url: str, load: Load, duration: float, connections: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        script = f"wrk.method = {json.dumps(load.method)}\n"
+        if load.body is not None:
+            (Path(tmp) / "body").write_bytes(load.body)
+            script += (
+                f'local f = assert(io.open("{tmp}/body", "rb"))\nwrk.body = f:read("*a")\n'
+                f'f:close()\nwrk.headers["Content-Type"] = "{load.content_type}"\n'
+                f'wrk.headers["Accept"] = "{load.content_type}"\n'
+            )
+        (Path(tmp) / "load.lua").write_text(script)
         out = subprocess.run(
             ["wrk", "-t1", f"-c{connections}", f"-d{duration:.0f}s", "--latency",
-             "-s", lua.name, url + path],
+             "-s", f"{tmp}/load.lua", url + load.path],
             capture_output=True, text=True, check=True,
         ).stdout  # fmt: skip
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
@@ -68,10 +151,11 @@ def wrk_rps(url: str, method: str, path: str, body, duration: float, connections
     }
 
 
-async def httpx_rps(url, method, path, body, duration: float, connections: int) -> dict:
+async def httpx_rps(url: str, load: Load, duration: float, connections: int) -> dict:
     latencies: list[float] = []
     bad = 0
     limits = httpx.Limits(max_connections=connections)
+    headers = {"content-type": load.content_type, "accept": load.content_type}
     async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
         stop = time.monotonic() + duration
 
@@ -79,7 +163,9 @@ async def httpx_rps(url, method, path, body, duration: float, connections: int) 
             nonlocal bad
             while time.monotonic() < stop:
                 start = time.perf_counter()
-                response = await client.request(method, path, json=body)
+                response = await client.request(
+                    load.method, load.path, content=load.body, headers=headers
+                )
                 latencies.append(time.perf_counter() - start)
                 bad += response.status_code >= 300
 
@@ -96,7 +182,72 @@ async def httpx_rps(url, method, path, body, duration: float, connections: int) 
     }
 
 
-# ---- one request, broken down ---------------------------------------------------------------
+def run_loads(urls: dict[str, str], args: argparse.Namespace, use_wrk: bool) -> dict[str, dict]:
+    rows = {}
+    for load in LOADS:
+        url = urls[load.server]
+        headers = {"content-type": load.content_type, "accept": load.content_type}
+        warm = httpx.request(load.method, url + load.path, content=load.body, headers=headers)
+        warm.raise_for_status()  # and builds the resident dataset before the clock starts
+        if use_wrk:
+            row = wrk_rps(url, load, args.duration, args.connections)
+        else:
+            row = asyncio.run(httpx_rps(url, load, args.duration, args.connections))
+        rows[load.name] = row
+        print(
+            f"{load.name:<48} {row['rps']:>8.0f} req/s  p50 {row['p50_ms']:6.2f} ms  "
+            f"p99 {row['p99_ms']:6.2f} ms  non-2xx {row['non_2xx']}",
+            flush=True,
+        )
+    return rows
+
+
+def goal_ratios(rows: dict[str, dict]) -> list[dict]:
+    out = []
+    for what, numerator, denominator, goal in GOALS:
+        ratio = rows[numerator]["rps"] / rows[denominator]["rps"]
+        out.append({"what": what, "ratio": ratio, "goal": goal, "met": ratio >= goal})
+    return out
+
+
+# ---- in-process costs of Server-Timing and the metrics --------------------------------------
+
+
+def cpu_us(call, repeat: int = 20_000) -> float:
+    call()
+    start = time.process_time()
+    for _ in range(repeat):
+        call()
+    return (time.process_time() - start) / repeat * 1e6
+
+
+def layer_costs() -> dict[str, float]:
+    """CPU microseconds per request of what every engine request adds for observability: the
+    Server-Timing header (route + middleware) and the Prometheus observations (middleware:
+    requests counter + latency histogram; route: engine histogram)."""
+    from peaje.api.metrics import ApiMetrics
+
+    metrics = ApiMetrics()
+    route = "/v1/{engine}/search"
+    start = time.perf_counter_ns()
+
+    def server_timing() -> None:
+        engine = f"engine;dur={123456 / 1e6:.3f}"
+        app = f"app;dur={(time.perf_counter_ns() - start) / 1e6:.3f}".encode()
+        headers = [(b"content-type", b"application/json"), (b"server-timing", engine.encode())]
+        for i, (name, value) in enumerate(headers):
+            if name.lower() == b"server-timing":
+                headers[i] = (name, value + b", " + app)
+                break
+
+    def observations() -> None:
+        metrics.engine_latency.labels("native", route).observe(1.2e-6)
+        metrics.observe("native", route, 200, 8.5e-5)
+
+    return {"server_timing_us": cpu_us(server_timing), "metrics_us": cpu_us(observations)}
+
+
+# ---- one request at a time, broken down -----------------------------------------------------
 
 
 def server_timing(response: httpx.Response) -> dict[str, float]:
@@ -140,19 +291,55 @@ def serial_costs(url: str, samples: int) -> dict[str, dict[str, float]]:
     """One request at a time (no queueing): medians (ms) of round trip, app and engine."""
     out = {}
     with httpx.Client(base_url=url, timeout=30) as client:
-        for name, method, path, body in LOADS:
+        for load in LOADS[:3]:  # the API's own JSON routes
             rows = []
             for i in range(samples + 5):
                 start = time.perf_counter()
-                response = client.request(method, path, json=body)
+                response = client.request(
+                    load.method, load.path, content=load.body, headers={"content-type": JSON}
+                )
                 rtt_ms = (time.perf_counter() - start) * 1e3
                 data, timing = response.json(), server_timing(response)
                 if i >= 5:
-                    engine_ms = data.get("engine_ns", 0) / 1e6
-                    rows.append((rtt_ms, timing["app"], engine_ms))
+                    rows.append((rtt_ms, timing["app"], data.get("engine_ns", 0) / 1e6))
             rtt, app, engine = (statistics.median(column) for column in zip(*rows, strict=True))
-            out[name] = {"round_trip_ms": rtt, "app_ms": app, "engine_ms": engine}
+            out[load.name] = {"round_trip_ms": rtt, "app_ms": app, "engine_ms": engine}
     return out
+
+
+# ---- the run --------------------------------------------------------------------------------
+
+
+def print_rest(results: dict, url: str, samples: int) -> None:
+    costs = results["layer_costs"]
+    print(
+        f"\nobservability per engine request (in-process CPU): Server-Timing "
+        f"{costs['server_timing_us']:.2f} us, Prometheus metrics {costs['metrics_us']:.2f} us"
+    )
+    results["serial"] = serial_costs(url, samples)
+    print("\none request at a time, medians in ms (front = app - engine):")
+    for name, row in results["serial"].items():
+        print(
+            f"  {name:<36} round trip {row['round_trip_ms']:.3f}  app {row['app_ms']:.3f}  "
+            f"engine {row['engine_ms']:.3f}  front {row['app_ms'] - row['engine_ms']:.3f}"
+        )
+    print("\none grpc search through the API, medians in ms:")
+    print(
+        f"{'targets':>8} {'round trip':>11} {'app':>8} {'engine':>8} {'server':>8} "
+        f"{'front':>8} {'grpc net':>9} {'http client':>12}"
+    )
+    for n in (1, 10_000):
+        row = breakdown(url, n, samples)
+        results["breakdown"].append(row)
+        print(
+            f"{n:>8} {row['round_trip_ms']:>11.3f} {row['app_ms']:>8.3f} "
+            f"{row['engine_ms']:>8.3f} {row['server_ms']:>8.3f} {row['front_ms']:>8.3f} "
+            f"{row['grpc_network_ms']:>9.3f} {row['http_client_side_ms']:>12.3f}"
+        )
+    print(
+        "front = app - engine (routing, JSON, validation, response); grpc net = engine -"
+        " server (protobuf + loopback + grpc.aio); http client = round trip - app."
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--url", help="an API already running (default: start one)")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per load run")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--samples", type=int, default=200, help="breakdown samples per size")
     parser.add_argument(
         "--client",
@@ -175,54 +362,20 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     with ExitStack() as stack:
-        url = args.url or start_local_stack(stack)
-        use_wrk = args.client == "wrk" or (args.client == "auto" and shutil.which("wrk"))
-        results: dict = {"url": url, "load": {}, "breakdown": []}
-        for name, method, path, body in LOADS:
-            httpx.request(method, url + path, json=body).raise_for_status()  # warm (dataset)
-            if use_wrk:
-                row = wrk_rps(url, method, path, body, args.duration, args.connections)
-            else:
-                row = asyncio.run(
-                    httpx_rps(url, method, path, body, args.duration, args.connections)
-                )
-            results["load"][name] = row
-            print(
-                f"{name:<36} {row['rps']:>9.0f} req/s   p50 {row['p50_ms']:.2f} ms   "
-                f"p99 {row['p99_ms']:.2f} ms   non-2xx {row['non_2xx']}   ({row['client']}, "
-                f"{args.connections} connections)",
-                flush=True,
-            )
-        noop = results["load"]["GET /v1/noop"]["rps"]
-        native = results["load"]["POST /v1/native/search (1 target)"]["rps"]
-        print(
-            f"native search / no-op: {native / noop:.2f} "
-            f"(per request: {1e6 / native - 1e6 / noop:.0f} us more than the no-op)"
-        )
-        results["serial"] = serial_costs(url, args.samples)
-        print("\none request at a time, medians in ms (front = app - engine):")
-        for name, row in results["serial"].items():
-            print(
-                f"  {name:<36} round trip {row['round_trip_ms']:.3f}  app {row['app_ms']:.3f}  "
-                f"engine {row['engine_ms']:.3f}  front {row['app_ms'] - row['engine_ms']:.3f}"
-            )
-        print("\none grpc search through the API, medians in ms:")
-        print(
-            f"{'targets':>8} {'round trip':>11} {'app':>8} {'engine':>8} {'server':>8} "
-            f"{'front':>8} {'grpc net':>9} {'http client':>12}"
-        )
-        for n in (1, 10_000):
-            row = breakdown(url, n, args.samples)
-            results["breakdown"].append(row)
-            print(
-                f"{n:>8} {row['round_trip_ms']:>11.3f} {row['app_ms']:>8.3f} "
-                f"{row['engine_ms']:>8.3f} {row['server_ms']:>8.3f} {row['front_ms']:>8.3f} "
-                f"{row['grpc_network_ms']:>9.3f} {row['http_client_side_ms']:>12.3f}"
-            )
-        print(
-            "front = app - engine (routing, JSON, validation, response); grpc net = engine -"
-            " server (protobuf + loopback + grpc.aio); http client = round trip - app."
-        )
+        urls = start_servers(stack, args.url)
+        use_wrk = args.client == "wrk" or (args.client == "auto" and bool(shutil.which("wrk")))
+        client = f"wrk -t1 -c{args.connections}" if use_wrk else f"httpx, {args.connections}"
+        command = " ".join(api_command(HOST, 0)[1:])
+        print(f"load: {client}, {args.duration:g} s per row; server command: {command}")
+        results: dict = {"url": urls["api"], "load": run_loads(urls, args, use_wrk)}
+        results["goals"] = goal_ratios(results["load"])
+        print("\ngoals (ratios of req/s from this run):")
+        for goal in results["goals"]:
+            verdict = "met" if goal["met"] else "NOT met"
+            what, ratio, target = goal["what"], goal["ratio"], goal["goal"]
+            print(f"  {what:<50} {ratio:6.2f}x  (goal >= {target:g}x: {verdict})")
+        results["layer_costs"], results["breakdown"] = layer_costs(), []
+        print_rest(results, urls["api"], args.samples)
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))
     return 0
