@@ -73,7 +73,7 @@ async def read_body(request: Request) -> tuple[str, bytes]:
     kind = media_type(request.headers.get("content-type"))
     if not kind:
         raise invalid("", NOT_A_BODY)
-    if kind == JSON and "mode" in request.query_params:
+    if kind == JSON and request.scope["query_string"] and "mode" in request.query_params:
         raise invalid(
             "mode", "mode: the ?mode= parameter is for protobuf bodies; in JSON it is a member"
         )
@@ -103,7 +103,7 @@ async def read_search(request: Request) -> tuple[SearchRequest, str]:
     if kind == JSON:
         return parse_json(SearchRequest, body), kind
     message = parse_message(peaje_pb2.SearchRequest, body)
-    mode = request.query_params.get("mode")
+    mode = request.query_params.get("mode") if request.scope["query_string"] else None
     if mode is not None and mode not in MODES:
         raise invalid("mode", f"mode must be one of {', '.join(MODES)}, got {mode[:32]!r}")
     repeat = message.repeat or 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -40,6 +42,8 @@ LATENCY_BUCKETS = (
 class ApiMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self._children: dict[tuple[str, str, int], tuple[Any, Any, Any]] = {}
+        self._engine_children: dict[tuple[str, str], Any] = {}
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
@@ -82,8 +86,29 @@ class ApiMetrics:
     def observe(self, engine: str, route: str, status: int, seconds: float | None) -> None:
         """Counts every request under its route; times only those the route itself answered
         (seconds=None: shed, 408 or 413 before routing, so admitted latency stays readable)."""
-        self.requests.labels(engine, route, str(status)).inc()
-        if status >= 400:
-            self.errors.labels(engine, route, str(status)).inc()
+        requests, errors, latency = self.children(engine, route, status)
+        requests.inc()
+        if errors is not None:
+            errors.inc()
         if seconds is not None:
-            self.latency.labels(engine, route).observe(seconds)
+            latency.observe(seconds)
+
+    def children(self, engine: str, route: str, status: int) -> tuple[Any, Any, Any]:
+        """The labelled series of one (engine, route, status), looked up once: .labels() takes
+        a lock and builds its key on every call, a few microseconds of each request."""
+        key = (engine, route, status)
+        found = self._children.get(key)
+        if found is None:
+            errors = self.errors.labels(engine, route, str(status)) if status >= 400 else None
+            found = (self.requests.labels(engine, route, str(status)), errors,
+                     self.latency.labels(engine, route))  # fmt: skip
+            self._children[key] = found
+        return found
+
+    def engine_series(self, engine: str, route: str) -> Any:
+        """peaje_engine_duration_seconds for (engine, route), looked up once."""
+        key = (engine, route)
+        found = self._engine_children.get(key)
+        if found is None:
+            found = self._engine_children[key] = self.engine_latency.labels(engine, route)
+        return found
