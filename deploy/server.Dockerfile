@@ -11,7 +11,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the server build reads, so Python-side edits do not rebuild it.
-COPY CMakeLists.txt ./
+COPY pyproject.toml CMakeLists.txt ./
 COPY core/ core/
 COPY proto/ proto/
 COPY server/ server/

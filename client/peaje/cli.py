@@ -16,16 +16,26 @@ COMMANDS = {
 
 
 def usage() -> str:
-    lines = ["usage: peaje COMMAND [ARGS...]", "", "commands:"]
+    lines = ["usage: peaje [--version] COMMAND [ARGS...]", "", "commands:"]
     lines += [f"  {name:<8} {text}" for name, (_, text) in COMMANDS.items()]
     lines.append("\n`peaje COMMAND --help` for a command's options.")
     return "\n".join(lines)
+
+
+def version() -> str:
+    """pyproject.toml's version, as the installed package's metadata carries it."""
+    from importlib.metadata import version as installed
+
+    return installed("peaje")
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv or argv[0] in ("-h", "--help"):
         print(usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        print(f"peaje {version()}")
         return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
