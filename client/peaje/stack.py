@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -38,6 +37,7 @@ from peaje.processes import (
     server_binary,
     toxiproxy_binary,
 )
+from peaje.runs import sigterm_as_interrupt
 
 __all__ = ["HOST", "LocalStack", "StartFailed", "Toxiproxy", "server_command"]
 
@@ -313,38 +313,35 @@ def main(argv: list[str] | None = None) -> int:
     if busy:
         print(f"peaje up: port in use: {', '.join(busy)} (choose another)", file=sys.stderr)
         return 1
-    stopping = False
-
-    def on_signal(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     stack = LocalStack(
         tcp_port=args.grpc_port, api=True, api_port=args.api_port, locust=not args.no_locust,
         locust_port=args.locust_port, server_bin=args.server_bin, timeout=args.timeout,
         workdir=Path(tempfile.mkdtemp(prefix="peaje-up-")),  # kept: the logs outlive the stack
     )  # fmt: skip
-    status = 0
-    try:
-        stack.start()
-        print(banner(stack), flush=True)
-        while not stopping:
-            dead = [s for s in stack.services if not s.running()]
-            if dead:
-                print(f"peaje up: {dead[0].name} exited with {dead[0].process.returncode}; "
-                      "stopping the rest", file=sys.stderr)  # fmt: skip
-                status = 1
-                break
-            time.sleep(0.2)
-    except StartFailed as e:
-        print(f"peaje up: {e}", file=sys.stderr)
-        status = 1
-    finally:
-        stack.stop()
-        print("peaje stack stopped.", flush=True)
-    return status
+    with sigterm_as_interrupt():  # Ctrl-C or SIGTERM: stop every process, newest first
+        try:
+            return run_until_stopped(stack)
+        except KeyboardInterrupt:
+            return 0
+        except StartFailed as e:
+            print(f"peaje up: {e}", file=sys.stderr)
+            return 1
+        finally:
+            stack.stop()
+            print("peaje stack stopped.", flush=True)
+
+
+def run_until_stopped(stack: LocalStack) -> int:
+    """Start the stack, print where it is, and watch it: 1 as soon as a process dies."""
+    stack.start()
+    print(banner(stack), flush=True)
+    while True:
+        dead = [s for s in stack.services if not s.running()]
+        if dead:
+            print(f"peaje up: {dead[0].name} exited with {dead[0].process.returncode}; "
+                  "stopping the rest", file=sys.stderr)  # fmt: skip
+            return 1
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
