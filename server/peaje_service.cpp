@@ -15,6 +15,7 @@
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
 #include "peaje/search.hpp"
+#include "peaje/text.hpp"
 
 namespace peaje::server {
 namespace {
@@ -171,22 +172,24 @@ grpc::Status status_of_current_exception() {
   } catch (const Error& e) {
     switch (e.kind()) {
       case ErrorKind::kTooLarge:
-        return {grpc::StatusCode::RESOURCE_EXHAUSTED, e.what()};
+        return {grpc::StatusCode::RESOURCE_EXHAUSTED, status_text(e.what())};
       case ErrorKind::kInvalidArgument:
       case ErrorKind::kWrongType:
       case ErrorKind::kEncode:
-        return {grpc::StatusCode::INVALID_ARGUMENT, e.what()};
-      case ErrorKind::kDeadlineExceeded:
-        return {grpc::StatusCode::DEADLINE_EXCEEDED, e.what()};
+        return {grpc::StatusCode::INVALID_ARGUMENT, status_text(e.what())};
     }
-    return {grpc::StatusCode::INTERNAL, e.what()};
+    return {grpc::StatusCode::INTERNAL, status_text(e.what())};
   } catch (const std::bad_alloc&) {
     return {grpc::StatusCode::RESOURCE_EXHAUSTED, "out of memory"};
   } catch (const std::exception& e) {
-    return {grpc::StatusCode::INTERNAL, std::string("internal error: ") + e.what()};
+    return {grpc::StatusCode::INTERNAL, status_text(std::string("internal error: ") + e.what())};
   } catch (...) {
     return {grpc::StatusCode::INTERNAL, "internal error"};
   }
+}
+
+std::string status_text(std::string_view message) {
+  return printable(truncate_utf8(message, kMaxStatusChars));
 }
 
 PeajeService::PeajeService(DatasetCache& datasets, int max_calls)

@@ -8,6 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "dataset_cache.hpp"
 #include "peaje/v1/peaje.grpc.pb.h"
@@ -19,6 +21,12 @@ namespace peaje::server {
 // INVALID_ARGUMENT, kTooLarge and out-of-memory -> RESOURCE_EXHAUSTED, anything else ->
 // INTERNAL (a bug). Call only inside a catch block.
 grpc::Status status_of_current_exception();
+
+// Every status message a handler builds passes here: the caller's text inside it was already
+// quoted by the core, and the edge still makes sure it is valid, printable UTF-8 (a NUL would cut
+// it short in some clients) of at most kMaxStatusChars characters, cut on a character boundary.
+inline constexpr std::size_t kMaxStatusChars = 512;
+std::string status_text(std::string_view message);
 
 // Statuses gRPC sends by itself, before any handler runs, mapped to the contract's meaning:
 // - a request it cannot parse: INTERNAL with an empty message (handlers never send that)

@@ -81,4 +81,21 @@ std::string quoted(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto byte = static_cast<std::uint8_t>(text[i]);
+    const std::size_t n = utf8_sequence_length(text, i);
+    if (n == 0 || byte < 0x20 || byte == 0x7F) {
+      append_hex_escape(byte, out);
+      i += 1;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 }  // namespace peaje

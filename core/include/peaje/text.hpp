@@ -17,4 +17,9 @@ std::string truncate_utf8(std::string_view text, std::size_t max_chars);
 // message short and the result is always valid UTF-8), a backslash as \\.
 std::string quoted(std::string_view text, std::size_t max_chars = 64);
 
+// `text` with control characters, NUL, DEL and bytes that are not valid UTF-8 written as \xNN,
+// everything else as it is: always valid, printable UTF-8 (a message built from quoted() parts
+// passes unchanged). For a message as a whole, where quoted() is for the caller's text in it.
+std::string printable(std::string_view text);
+
 }  // namespace peaje

@@ -340,8 +340,7 @@ TEST(CountInlineValues, CountsPackedUnpackedAndRepeatedFieldsWithoutParsing) {
   dataset.set_dataset("range:10");
   EXPECT_EQ(count_inline_values(buffer_of(dataset.SerializeAsString()), 100), 0u);
   // Past stop_after the count stops early; it is still more than stop_after.
-  EXPECT_GT(*count_inline_values(
-                buffer_of("\x12" + std::string(1, 0x66) + packed_zeros(100)), 10),
+  EXPECT_GT(*count_inline_values(buffer_of("\x12" + std::string(1, 0x66) + packed_zeros(100)), 10),
             10u);
   using namespace std::string_literals;
   for (const std::string& bad : {"\x12\x05\x08"s, "\x12\x03\x0a\x09\x00"s, "\xff"s,
@@ -375,6 +374,46 @@ TEST(StatusOfCurrentException, MapsTheCoreVocabularyOnce) {
   EXPECT_EQ(status_of([] { throw 42; }).error_code(), grpc::StatusCode::INTERNAL);
   EXPECT_EQ(status_of([] { throw invalid_argument("named values[3]"); }).error_message(),
             "named values[3]");
+}
+
+TEST(StatusOfCurrentException, MessagesArePrintableUtf8CutOnCharacterBoundaries) {
+  // Control characters and a byte that is not UTF-8 reach the status escaped, with the text
+  // after them kept; a backslash escape the core already wrote passes unchanged. (A raw NUL
+  // cannot reach here: what() is a C string, which is why the core escapes it in quoted().)
+  EXPECT_EQ(status_of([] {
+              throw invalid_argument(
+                  "a\x01"
+                  "b\x1b\xff c \\x00");
+            }).error_message(),
+            "a\\x01b\\x1b\\xff c \\x00");
+  const std::string long_text(2000, 'x');
+  const std::string accents = [] {
+    std::string text;
+    for (int i = 0; i < 1000; ++i) text += "\xc3\xa9";  // é, two bytes each
+    return text;
+  }();
+  const auto cut = status_of([&] { throw too_large(accents); }).error_message();
+  EXPECT_EQ(cut, accents.substr(0, 2 * kMaxStatusChars) + "...");
+  EXPECT_EQ(status_of([&] { throw invalid_argument(long_text); }).error_message().size(),
+            kMaxStatusChars + 3);
+}
+
+TEST_F(ServiceTest, MessagesQuotingTheRequestKeepWhatFollowsANul) {
+  SearchResponse response;
+  const auto status = search(resident(std::string("range:1\0tail", 12), {1}), response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("'range:1\\x00tail'"), std::string::npos)
+      << status.error_message();
+  ToBytesDictRequest request;
+  std::string name;
+  for (int i = 0; i < 200; ++i) name += "\xc3\xb1";  // ñ
+  request.set_errors(name + std::string("\0x", 2));
+  ToBytesDictResponse dict;
+  const auto refused = to_bytes_dict(request, dict);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message().find('\0'), std::string::npos);
+  EXPECT_NE(refused.error_message().find("\xc3\xb1...'"), std::string::npos)  // whole characters
+      << refused.error_message();
 }
 
 }  // namespace
