@@ -106,3 +106,15 @@ def test_headline_is_printed(report_dir: Path, results: dict) -> None:
 
     text = headline_text(Report.from_json(results))
     assert "native-copy" in text and "Break-even points" in text
+
+
+def test_http_bodies_compare_json_and_protobuf_per_batch(results: dict) -> None:
+    from peaje.bench.http_encodings import BATCHES
+
+    rows = results["http_encodings"]
+    assert [row["targets"] for row in rows] == list(BATCHES)
+    for row in rows:
+        for encoding in ("json", "protobuf"):
+            m = row[encoding]
+            assert 0 < m["engine_ms"] < m["app_ms"] < m["round_trip_ms"], (row["targets"], m)
+        assert row["protobuf"]["body_bytes"] < row["json"]["body_bytes"]

@@ -357,11 +357,12 @@ class Report:
     server_ns: list[dict] = field(default_factory=list)
     flamegraphs: list[str] = field(default_factory=list)
     load_sweep: dict | None = None
+    http_encodings: list[dict] = field(default_factory=list)  # peaje.bench.http_encodings
     notes: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
 
     MEASURED_KEYS = ("cpp_floor", "cpp_floor_O0", "coldstart", "memory", "server_ns",
-                     "flamegraphs", "load_sweep", "notes")  # fmt: skip
+                     "flamegraphs", "load_sweep", "http_encodings", "notes")  # fmt: skip
 
     @property
     def size(self) -> int:

@@ -381,6 +381,34 @@ def concurrency_section(r: Report, s: Section) -> None:
     )  # fmt: skip
 
 
+def http_bodies_section(r: Report, s: Section) -> None:
+    rows = r.http_encodings
+    if not rows:
+        s.text("Not measured in this run (see the notes).")
+        return
+    s.text(
+        "The same resident search on the native engine through the HTTP front, one request at "
+        "a time, with a JSON body and with the gRPC service's own peaje.v1 protobuf message "
+        "(`application/x-protobuf`, request and response). `app` is the time in the API "
+        "process (read, parse, validate, engine, serialise: Server-Timing), `engine` the engine "
+        "call within it; medians (peaje.bench.http_encodings)."
+    )
+    table = []
+    for row in rows:
+        j, p = row["json"], row["protobuf"]
+        table.append([
+            f"{row['targets']:,}", f"{j['body_bytes']:,} / {p['body_bytes']:,}",
+            f"{j['app_ms']:.3f}", f"{p['app_ms']:.3f}", f"{j['engine_ms']:.3f}",
+            f"{j['app_ms'] / p['app_ms']:.2f}x",
+            f"{(j['app_ms'] - j['engine_ms']) / max(p['app_ms'] - p['engine_ms'], 1e-9):.2f}x",
+        ])  # fmt: skip
+    s.table(
+        ["targets", "body bytes (JSON / protobuf)", "app ms, JSON", "app ms, protobuf",
+         "engine ms", "JSON / protobuf (app)", "JSON / protobuf (app - engine)"],
+        table,
+    )  # fmt: skip
+
+
 def flamegraphs_section(r: Report, s: Section) -> None:
     if not r.flamegraphs:
         s.text(
@@ -473,6 +501,7 @@ SECTIONS: dict[str, Callable[[Report, Section], None]] = {
     "Cold and warm": coldstart_section,
     "Memory": memory_section,
     "Concurrency sweep": concurrency_section,
+    "HTTP bodies: JSON against protobuf": http_bodies_section,
     "Flamegraphs": flamegraphs_section,
     "Run manifest and noise": manifest_section,
     "Raw data": raw_data_section,

@@ -168,6 +168,18 @@ def measure_server_ns(profile: Profile, targets: dict[str, str], calls: int = 30
 # ---- load results (the load issue's sweep), when present --------------------------------------
 
 
+def run_http_encodings(notes: list[str]) -> list[dict]:
+    """JSON vs protobuf bodies through the HTTP front, per batch size (its own API process)."""
+    from peaje.bench import http_encodings
+
+    log("HTTP bodies: JSON vs protobuf per batch size ...")
+    try:
+        return http_encodings.run(samples=15)
+    except Exception as e:  # a missing piece of the stack is a note, not a failed report
+        notes.append(f"HTTP bodies (JSON vs protobuf) skipped: {type(e).__name__}: {e}")
+        return []
+
+
 def run_load_sweep(profile: Profile, results_root: Path, log_path: Path) -> list[str]:
     """The load issue's sweep, short, on a stack of its own; a failure is a note, not a crash."""
     command = [
@@ -262,6 +274,7 @@ def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
     run_manifest = write_manifest(outdir, profile=profile.name)
     notes: list[str] = []
     measurements = measure(profile, args, outdir, notes)
+    measurements["http_encodings"] = run_http_encodings(notes)
     if profile.load_sweep_args and not args.no_load:
         log("short load sweep (peaje.load.sweep) ...")
         notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
