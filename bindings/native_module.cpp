@@ -7,6 +7,7 @@
 #include <string>
 
 #include "crossing/crossing.hpp"
+#include "face/engine_face.hpp"
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
 #include "peaje/sorted_array.hpp"
@@ -40,6 +41,30 @@ py::object search(py::handle values, py::handle targets, py::handle repeat, py::
   const peaje::Deadline deadline = crossing::deadline_from(timeout.ptr());
   return crossed([&] { return mode(values.ptr(), targets.ptr(), repeat.ptr(), deadline); });
 }
+
+const peaje::SortedArray* unwrap(PyObject* obj) noexcept {
+  // The exact type, as the check pybind11's own caster makes first (no subclass walk).
+  static PyTypeObject* const type =
+      reinterpret_cast<PyTypeObject*>(py::type::of<peaje::SortedArray>().ptr());
+  if (Py_TYPE(obj) != type && !PyType_IsSubtype(Py_TYPE(obj), type)) return nullptr;
+  return py::handle(obj).cast<const peaje::SortedArray*>();
+}
+
+// An engine's compiled face: search dispatches its data mode in C++ (bindings/face), so the
+// engine adds no Python frame to the crossing it measures.
+struct Engine {
+  py::object datasets;  // spec -> SortedArray, the process's resident cache for this binding
+  py::object timeout;   // the engine's deadline for a call that names none
+
+  py::object search(py::handle values, py::handle targets, py::handle mode, py::handle repeat,
+                    py::handle call_timeout) const {
+    const py::handle t = call_timeout.is_none() ? py::handle(timeout) : call_timeout;
+    return crossed([&] {
+      return peaje::face::search(values.ptr(), targets.ptr(), mode.ptr(), repeat.ptr(), t.ptr(),
+                                 {&unwrap, datasets.ptr()});
+    });
+  }
+};
 
 }  // namespace
 
@@ -89,6 +114,12 @@ PYBIND11_MODULE(_native, m) {
             });
           },
           py::arg("targets"), py::arg("repeat") = 1, py::arg("timeout") = py::none())
+      .def(
+          "find",
+          [](const peaje::SortedArray& a, py::handle target) {
+            return peaje::face::find(a, target.ptr());
+          },
+          py::arg("target"), "Index of the leftmost target, or -1.")
       .def("__len__", &peaje::SortedArray::size)
       .def("__getitem__",
            [](const peaje::SortedArray& a, py::ssize_t i) {
@@ -106,6 +137,22 @@ PYBIND11_MODULE(_native, m) {
         return py::buffer_info(const_cast<std::int64_t*>(a.values().data()),
                                static_cast<py::ssize_t>(a.size()), /*readonly=*/true);
       });
+
+  py::class_<Engine> engine(m, "Engine", "An engine's compiled face: search and to_bytes_dict.");
+  engine.attr("takes_timeout") = true;  // introspection cannot see it in a builtin's signature
+  engine
+      .def(py::init<py::object, py::object>(), py::arg("datasets"), py::arg("timeout") = py::none())
+      .def("search", &Engine::search, py::arg("values"), py::arg("targets"), py::kw_only(),
+           py::arg("mode") = py::none(), py::arg("repeat") = 1, py::arg("timeout") = py::none())
+      .def(
+          "to_bytes_dict",
+          [](const Engine& e, py::handle mapping, py::handle errors, py::handle call_timeout) {
+            const py::handle t = call_timeout.is_none() ? py::handle(e.timeout) : call_timeout;
+            const peaje::Deadline deadline = crossing::deadline_from(t.ptr());
+            return crossed(
+                [&] { return crossing::to_bytes_dict(mapping.ptr(), errors.ptr(), deadline); });
+          },
+          py::arg("mapping"), py::arg("errors") = "strict", py::arg("timeout") = py::none());
 
   py::module_ limits = m.def_submodule("limits", "Size caps shared by every face");
   limits.attr("MAX_DATASET_SIZE") = peaje::limits::kMaxDatasetSize;

@@ -6,7 +6,8 @@ from typing import Any, Protocol
 
 from peaje.errors import InvalidArgument
 
-ENGINES = ("python", "native", "grpc")
+# Every engine by name; "native", "nanobind" and "cython" run in this process (peaje.inprocess).
+ENGINES = ("python", "native", "nanobind", "cython", "grpc")
 
 
 class Engine(Protocol):
@@ -24,7 +25,8 @@ class Engine(Protocol):
 
 
 def engine(name: str, **options: Any) -> Engine:
-    """An engine by name: "python", "native" or "grpc" (``target=``, ``timeout=``)."""
+    """An engine by name: "python"; "native" (pybind11), "nanobind" or "cython" (``timeout=``);
+    "grpc" (``target=``, ``timeout=``)."""
     if name == "python":
         from peaje.reference import PythonEngine
 
@@ -33,6 +35,10 @@ def engine(name: str, **options: Any) -> Engine:
         from peaje.native import NativeEngine
 
         return NativeEngine(**options)
+    if name in ("nanobind", "cython"):
+        from peaje.inprocess import InProcessEngine
+
+        return InProcessEngine(name, **options)
     if name == "grpc":
         from peaje.remote import GrpcEngine
 

@@ -48,7 +48,7 @@ def cpu_seconds(pid: int, seconds: float) -> float:
     return sum(process.cpu_times()[:2]) - before
 
 
-@pytest.mark.parametrize("name", ["python", "native"])
+@pytest.mark.parametrize("name", ["python", "native", "nanobind", "cython"])
 def test_a_billion_searches_is_504_at_the_deadline_and_health_answers_meanwhile(impatient, name):
     # The dataset is resident first: what is timed is the search, not the build.
     assert httpx.post(f"{impatient.url}/v1/{name}/search", json={"targets": [1]}).status_code == 200
@@ -70,7 +70,7 @@ def test_a_billion_searches_is_504_at_the_deadline_and_health_answers_meanwhile(
     print(f"{name}: 504 after {elapsed:.2f}s; /healthz max {max(latencies) * 1e3:.0f} ms")
 
 
-@pytest.mark.parametrize("name", ["python", "native"])
+@pytest.mark.parametrize("name", ["python", "native", "nanobind", "cython"])
 def test_the_work_stops_at_the_deadline(impatient, name):
     if not takes_timeout(engine(name).search):
         pytest.xfail(f"the {name} engine takes no timeout= yet: its thread runs on after the 504")

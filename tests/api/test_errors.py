@@ -15,7 +15,7 @@ from peaje.limits import MAX_TARGETS
 from fixtures.http_engine import ApiProcess
 
 PROBLEM = "urn:peaje:problem:"
-ENGINES = ["python", "native", "grpc"]
+ENGINES = ["python", "native", "nanobind", "cython", "grpc"]
 
 
 def post(client: httpx.Client, path: str, body: object) -> httpx.Response:

@@ -11,6 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from peaje.engine import ENGINES
+from peaje.inprocess import BINDINGS
+
+IN_PROCESS = tuple(BINDINGS)  # native, nanobind, cython
+
 
 def server_timing(response) -> dict[str, float]:
     header = ", ".join(response.headers.get_list("server-timing"))
@@ -21,7 +26,7 @@ def test_healthz_and_readyz(api):
     assert api.get("/healthz").json() == {"status": "alive"}
     ready = api.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json()["engines"] == {"python": "ready", "native": "ready", "grpc": "ready"}
+    assert ready.json()["engines"] == {name: "ready" for name in ENGINES}
     assert ready.json()["in_flight"] == 0
 
 
@@ -38,19 +43,21 @@ def test_readyz_without_backend_is_503_naming_grpc(api_without_backend):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     engines = response.json()["engines"]
-    assert engines["python"] == engines["native"] == "ready" and engines["grpc"] != "ready"
+    assert all(engines[name] == "ready" for name in ENGINES if name != "grpc")
+    assert engines["grpc"] != "ready"
     assert api_without_backend.get("/healthz").status_code == 200
 
 
 def test_engines_lists_modes_and_states(api):
     engines = {e["name"]: e for e in api.get("/v1/engines").json()["engines"]}
-    assert set(engines) == {"python", "native", "grpc"}
-    assert engines["native"]["modes"] == ["copy", "lazy", "buffer", "resident"]
+    assert set(engines) == set(ENGINES)
+    for name in IN_PROCESS:
+        assert engines[name]["modes"] == ["copy", "lazy", "buffer", "resident"]
     assert engines["grpc"]["modes"] == ["copy", "resident"]
     assert all(e["state"] == "ready" for e in engines.values())
 
 
-@pytest.mark.parametrize("engine", ["python", "native"])
+@pytest.mark.parametrize("engine", ["python", *IN_PROCESS])
 def test_in_process_time_breakdown(api, engine):
     response = api.post(f"/v1/{engine}/search", json={"targets": [5, -1], "mode": "resident"})
     body, timing = response.json(), server_timing(response)

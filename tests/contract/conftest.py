@@ -17,8 +17,10 @@ from fixtures.grpc_server import (  # noqa: F401
 )
 from fixtures.http_engine import (  # noqa: F401
     api_url,
+    http_cython_engine,
     http_grpc_engine,
     http_grpc_protobuf_engine,
+    http_nanobind_engine,
     http_native_engine,
     http_native_protobuf_engine,
     http_python_engine,
@@ -36,6 +38,18 @@ def python_engine():
 @pytest.fixture(scope="session")
 def native_engine():
     with peaje.engine("native") as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def nanobind_engine():
+    with peaje.engine("nanobind") as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def cython_engine():
+    with peaje.engine("cython") as engine:
         yield engine
 
 

@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from peaje.inprocess import BINDINGS
+
 
 @dataclass(frozen=True)
 class SubjectSpec:
@@ -27,12 +29,27 @@ class SubjectSpec:
         return self.id
 
 
+IN_PROCESS = tuple(BINDINGS)  # native (pybind11), nanobind, cython
+
 SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("python", "python_engine", None, validates=False),
-    SubjectSpec("native-copy", "native_engine", "copy", validates=True),
-    SubjectSpec("native-lazy", "native_engine", "lazy", validates=False),
-    SubjectSpec("native-buffer", "native_engine", "buffer", validates=False, values_as="buffer"),
-    SubjectSpec("native-resident", "native_engine", "resident", validates=True),
+    # The in-process engines, one per binding library (peaje.inprocess), in each data mode.
+    *(
+        spec
+        for engine in IN_PROCESS
+        for spec in (
+            SubjectSpec(f"{engine}-copy", f"{engine}_engine", "copy", validates=True),
+            SubjectSpec(f"{engine}-lazy", f"{engine}_engine", "lazy", validates=False),
+            SubjectSpec(
+                f"{engine}-buffer",
+                f"{engine}_engine",
+                "buffer",
+                validates=False,
+                values_as="buffer",
+            ),
+            SubjectSpec(f"{engine}-resident", f"{engine}_engine", "resident", validates=True),
+        )
+    ),
     SubjectSpec("grpc-tcp", "grpc_tcp_engine", "copy", validates=True, carries_surrogates=False),
     SubjectSpec("grpc-unix", "grpc_unix_engine", "copy", validates=True, carries_surrogates=False),
     # The grpc engine's other clients (peaje.remote.CLIENTS): the same cases over each.
@@ -53,6 +70,8 @@ SUBJECTS: list[SubjectSpec] = [
     SubjectSpec("http-python", "http_python_engine", None, validates=True),
     SubjectSpec("http-native", "http_native_engine", None, validates=True),
     SubjectSpec("http-native-buffer", "http_native_engine", "buffer", validates=True),
+    SubjectSpec("http-nanobind", "http_nanobind_engine", None, validates=True),
+    SubjectSpec("http-cython", "http_cython_engine", None, validates=True),
     SubjectSpec("http-grpc", "http_grpc_engine", None, validates=True, carries_surrogates=False),
     # The same four with peaje.v1 protobuf bodies (request and response); protobuf strings are
     # UTF-8, so lone surrogates are refused before sending, as on the grpc engine.

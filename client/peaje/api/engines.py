@@ -35,8 +35,8 @@ T = TypeVar("T")
 REMOTE = "grpc"
 # Rough in-process costs (microseconds) used only to choose inline vs thread; see Settings.
 # An engine not listed (a new binding) is costed as the python engine: a thread when in doubt.
-SEARCH_US = {"python": 5.0, "native": 0.05}
-ENTRY_US = {"python": 0.5, "native": 0.2}
+SEARCH_US = {"python": 5.0, "native": 0.05, "nanobind": 0.05, "cython": 0.05}
+ENTRY_US = {"python": 0.5, "native": 0.2, "nanobind": 0.2, "cython": 0.2}
 VALUE_US = 0.02  # validating / copying one inline value
 # Worker threads for in-process work. Work given up on at the deadline keeps its thread until
 # the engine stops it (at its own timeout=), so the pool is sized above the cores.
@@ -48,8 +48,8 @@ def takes_timeout(method: Callable[..., Any]) -> bool:
     """Whether an engine method accepts ``timeout=`` (the in-process engines' deadline)."""
     try:
         return "timeout" in inspect.signature(method).parameters
-    except (TypeError, ValueError):  # a builtin without a signature
-        return False
+    except (TypeError, ValueError):  # a builtin without a signature: a compiled engine says so
+        return bool(getattr(getattr(method, "__self__", None), "takes_timeout", False))
 
 
 @dataclass
