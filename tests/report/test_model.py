@@ -65,3 +65,11 @@ def test_measured_crossover_needs_every_larger_repeat_to_win() -> None:
     rows = {1: (1.0, 5.0), 10: (2.0, 1.0), 100: (3.0, 4.0), 1000: (10.0, 2.0)}
     assert model.measured_crossover(rows) == 1000
     assert model.interpolated_crossover({1: (1.0, 10.0), 100: (100.0, 10.0)}) == pytest.approx(10)
+
+
+def test_coldstart_reads_every_path_as_the_registry_defines_it() -> None:
+    from peaje.bench.coldstart import engine_and_mode
+    from peaje.bench.paths import SEARCH_PATHS
+
+    for path, spec in SEARCH_PATHS.items():
+        assert engine_and_mode(path) == (spec.engine, spec.mode), path

@@ -4,8 +4,9 @@ Run once per path in a new interpreter (the report does it several times and tak
 
     python -m peaje.bench.coldstart native-resident [--grpc-target 127.0.0.1:50051]
 
-prints one JSON object of phase -> nanoseconds: ``import`` (the engine's modules), ``setup``
-(dataset list, buffer or SortedArray build, or channel creation), ``first_call`` (for grpc this
+prints one JSON object of phase -> nanoseconds: ``import`` (the engine's modules and creating
+the engine; for grpc its channel), ``setup`` (dataset list, buffer or SortedArray build),
+``first_call`` (for grpc this
 includes connecting; for grpc-resident on a fresh spec, the server building the dataset) and
 ``warm_call`` (median of later calls).
 """
@@ -21,40 +22,45 @@ import time
 COLD_SIZE = 100_000
 
 
+def engine_and_mode(path: str) -> tuple[str, str | None]:
+    """A path's engine and data mode, read from its name as bench/paths.py forms it
+    ("python", "<engine>-<mode>", "grpc-inline" / "grpc-resident"), without importing paths.py:
+    that would import the engines before the clock starts."""
+    if path == "python":
+        return "python", None
+    engine, _, mode = path.partition("-")
+    if engine == "grpc":
+        return engine, "resident" if mode == "resident" else "copy"
+    return engine, mode
+
+
 def measure(path: str, grpc_target: str | None, step: int) -> dict[str, float]:
     clock = time.perf_counter_ns
     # A STEP no other run used, so the first resident call really builds the dataset.
     spec = f"range:{COLD_SIZE}:{step}"
     targets = [COLD_SIZE * 2 // 3 * step]
     phases: dict[str, float] = {}
+    name, mode = engine_and_mode(path)
 
     started = clock()
-    if path == "python":
-        import peaje.reference as module
-    elif path.startswith("native"):
-        import peaje._native  # noqa: F401
-        import peaje.native as module
-    else:
-        import peaje.remote as module
+    import peaje
+
+    engine = peaje.engine(name, **({"target": grpc_target} if name == "grpc" else {}))
     phases["import"] = clock() - started
 
     started = clock()
-    if path == "python":
-        engine, values, mode = module.PythonEngine(), list(range(0, COLD_SIZE * step, step)), None
-    elif path.startswith("native"):
-        engine, mode = module.NativeEngine(), path.removeprefix("native-")
-        if mode == "resident":
-            values = module.SortedArray.from_spec(spec)
-        elif mode == "buffer":
-            import array
+    if mode == "resident" and name == "native":
+        from peaje.native import SortedArray
 
-            values = array.array("q", range(0, COLD_SIZE * step, step))
-        else:
-            values = list(range(0, COLD_SIZE * step, step))
+        values = SortedArray.from_spec(spec)
+    elif mode == "resident":
+        values = spec  # the engine (or the server) builds it on the first call
+    elif mode == "buffer":
+        import array
+
+        values = array.array("q", range(0, COLD_SIZE * step, step))
     else:
-        engine = module.GrpcEngine(grpc_target)
-        mode = "resident" if path == "grpc-resident" else "copy"
-        values = spec if mode == "resident" else list(range(0, COLD_SIZE * step, step))
+        values = list(range(0, COLD_SIZE * step, step))
     phases["setup"] = clock() - started
 
     started = clock()

@@ -310,8 +310,9 @@ def breakdown_section(r: Report, s: Section) -> None:
 
 def coldstart_section(r: Report, s: Section) -> None:
     s.text(
-        "A fresh interpreter per run (median of runs): importing the engine's modules, "
-        "setting up (building the list or buffer, the SortedArray, or the gRPC channel), the "
+        "A fresh interpreter per run (median of runs): importing the engine's modules and "
+        "creating it (for grpc: its channel), setting up (building the list or buffer, or the "
+        "SortedArray), the "
         "first call (for grpc: connecting, and for resident data the server building a "
         "dataset it has never seen) and a warm call."
     )
