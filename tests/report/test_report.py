@@ -54,10 +54,19 @@ def test_report_has_every_section(report_dir: Path) -> None:
         )
 
 
-def test_talk_numbers_are_not_invented(report_dir: Path) -> None:
+def test_talk_section_sets_the_talks_figures_beside_ours(report_dir: Path, results: dict) -> None:
     markdown = (report_dir / "report.md").read_text()
     talk = markdown.split("## The talk's table, reproduced", 1)[1].split("\n## ", 1)[0]
-    assert "not available" in talk and "-O0" in talk
+    assert "42.5 ms: 1372.82x slower" in talk  # the talk's published cell, by value at 10 loops
+    # each of the talk's rows this profile runs: its line, then ours at -O0 and at -O3
+    talk_rows = talk.count("| talk -O0 |")
+    assert talk_rows >= 4
+    assert talk.count("|  |  | ours -O0 |") == talk.count("|  |  | ours -O3 |") == talk_rows
+    assert "peaje resident" in talk and "talk_vs_ours" in talk
+    assert "not available" not in markdown
+    assert (report_dir / "plots" / "talk_vs_ours.svg").is_file()
+    cells = {(c["column"], c["loops"]) for c in results["talk"]["cells"]}
+    assert {("python", 10), ("value-O0", 10), ("pointer-O3", 100000)} <= cells
 
 
 def test_report_opens_offline(report_dir: Path) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 from peaje.bench import model
 from peaje.bench.paths import PYTHON, SEARCH_PATHS, TRANSPORTS, Case, Series
 from peaje.bench.profiles import PROFILES, Profile
-
-TALK_LOOPS = (10, 1000, 10000, 100000)
+from peaje.talk.results import TalkRun
 
 
 @dataclass(frozen=True)
@@ -91,14 +90,6 @@ class Rung:
 
 
 @dataclass
-class TalkRow:
-    loops: int
-    python_s: float | None
-    copy_s: float | None
-    resident_s: float | None
-
-
-@dataclass
 class BreakdownRow:
     series: Series
     repeat: int
@@ -127,7 +118,6 @@ class Analysis:
     break_even: list[BreakEvenRow]
     ladder: list[Rung]
     bytes_dict: dict[int, dict[Series, float]]  # entries -> series -> seconds
-    talk: list[TalkRow]
     breakdown: list[BreakdownRow]
 
     def errors_of(self, series: Series) -> list[float]:
@@ -167,7 +157,6 @@ class Analysis:
             "bytes_dict": {
                 n: {s.label: t for s, t in row.items()} for n, row in self.bytes_dict.items()
             },
-            "talk": [asdict(row) for row in self.talk],
             "breakdown": [
                 {
                     "label": r.series.label,
@@ -224,15 +213,8 @@ def analyse(
         break_even=break_even(seconds, fits, columns, headline, size),
         ladder=ladder(seconds, fits, size),
         bytes_dict=bytes_dict(seconds),
-        talk=[
-            TalkRow(k, *(seconds.get(Series(p).case("search", size, k)) for p in TALK_PATHS))
-            for k in TALK_LOOPS
-        ],
         breakdown=breakdown(seconds, columns, cpp, server_ns, size),
     )
-
-
-TALK_PATHS = ("python", "native-copy", "native-resident")
 
 
 def break_even(seconds, fits, columns, headline, size) -> list[BreakEvenRow]:
@@ -360,6 +342,7 @@ class Report:
     http_encodings: list[dict] = field(default_factory=list)  # peaje.bench.http_encodings
     notes: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
+    talk: TalkRun | None = None  # the seed talk's own run (peaje.talk.suite), same as make talk
 
     MEASURED_KEYS = ("cpp_floor", "cpp_floor_O0", "coldstart", "memory", "server_ns",
                      "flamegraphs", "load_sweep", "http_encodings", "notes")  # fmt: skip
@@ -377,6 +360,7 @@ class Report:
             **{key: getattr(self, key) for key in self.MEASURED_KEYS},
             **self.analysis.to_json(),
             "plots": self.plots,
+            "talk": self.talk.as_dict() if self.talk else None,
         }
 
     @classmethod
@@ -386,4 +370,5 @@ class Report:
         measured = timings_from_json(doc["cases"])
         analysis = analyse(profile, measured, doc.get("cpp_floor"), doc.get("server_ns", []))
         measurements = {key: doc[key] for key in cls.MEASURED_KEYS if doc.get(key) is not None}
-        return cls(profile, doc["manifest"], measured, analysis, **measurements)
+        talk = TalkRun.from_dict(doc["talk"]) if doc.get("talk") else None
+        return cls(profile, doc["manifest"], measured, analysis, **measurements, talk=talk)

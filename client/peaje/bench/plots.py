@@ -238,8 +238,18 @@ def concurrency(r: Report, outdir: Path) -> str | None:
     return _save(fig, outdir, "concurrency")
 
 
+def talk(r: Report, outdir: Path) -> str | None:
+    """The seed talk's published numbers against our run of its code (peaje.talk.plot)."""
+    if r.talk is None:
+        return None
+    from peaje.talk.plot import talk_vs_ours
+    from peaje.talk.section import PLOT
+
+    return talk_vs_ours(r.talk, outdir, PLOT)
+
+
 # Every figure, in order; each returns its name, or None when it has nothing to draw.
-FIGURES = (time_vs_repeat, breakdown, ladder, fit_quality, concurrency)
+FIGURES = (time_vs_repeat, breakdown, ladder, fit_quality, talk, concurrency)
 
 
 def draw_all(r: Report, outdir: Path) -> list[str]:

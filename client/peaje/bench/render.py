@@ -9,7 +9,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from peaje.bench.analysis import Report, TalkRow, Timing, series_order
+from peaje.bench.analysis import Report, Timing, series_order
 from peaje.bench.paths import PYTHON, Series
 from peaje.runs import markdown_table, text_table
 
@@ -198,27 +198,14 @@ def cost_model_section(r: Report, s: Section) -> None:
 
 
 def talk_section(r: Report, s: Section) -> None:
-    s.text(
-        "The seed talk's experiment: Python vs C++ through pybind11 with `vector<int>` taken "
-        "by value (our `native-copy`), built with -O0, at 10 / 1,000 / 10,000 / 100,000 "
-        "loops. **The talk's published numbers are not available to this project** (no copy "
-        "of its slides or table is in the repository or the design), so the talk columns "
-        "are left empty rather than invented. What would differ, and why:"
-    )
-    rows = [
-        [f"{row.loops:,}", ns(row.python_s),
-         f"{ns(row.copy_s)} ({ratio(row.python_s, row.copy_s)})",
-         f"{ns(row.resident_s)} ({ratio(row.python_s, row.resident_s)})",
-         "not available", "not available", talk_difference(row)]
-        for row in r.analysis.talk
-    ]  # fmt: skip
-    header = ["loops", "python (ours)", "native copy (ours)", "native resident (ours)"]
-    s.table([*header, "talk: python", "talk: C++", "the difference"], rows)
-    s.text(
-        o0_sentence(r) + "\n"
-        "- The talk's `vector<int>` held 32-bit ints; ours copies into int64 and checks each "
-        "element's type, range and order while copying, so its copy does more per element."
-    )
+    """The seed talk row by row: the same run and table as `make talk` (peaje.talk)."""
+    if r.talk is None:
+        s.text("The talk's run did not complete in this report: see the notes and raw/talk/.")
+    else:
+        from peaje.talk import section
+
+        section.fill(s, r.talk)
+    s.text(o0_sentence(r))
 
 
 def compare_to_section(r: Report, s: Section) -> None:
@@ -462,9 +449,8 @@ def o0_sentence(r: Report) -> str:
         (what, o0[k]["cpu_ns"], o3[k]["cpu_ns"]) for k, what in pairs if k in o0 and k in o3
     ]
     head = (
-        "- The talk built its extension with -O0; ours is -O3 (Release, see the manifest). "
-        "Unoptimised C++ works more slowly: its copy path would cross over at a larger "
-        "repeat than ours, and its native rows would sit closer to python."
+        "- peaje's own core at -O0: the talk built its extension with -O0, peaje's engines "
+        "are -O3 (Release, see the manifest)."
     )
     if not measured:
         return head + " (The -O0 core benchmark was not built, so this is not measured here.)"
@@ -473,18 +459,6 @@ def o0_sentence(r: Report) -> str:
         for what, slow, fast in measured
     )
     return head + f" Measured on the core alone (CPU time, n = {r.size:,}): {parts}."
-
-
-def talk_difference(row: TalkRow) -> str:
-    py, copy, resident = row.python_s, row.copy_s, row.resident_s
-    if not (py and copy and resident):
-        return "not measured in this profile"
-    if copy > py:
-        return f"copy loses: converting the list costs more than {row.loops:,} Python searches"
-    return (
-        f"copy wins: {row.loops:,} searches outweigh the copy; resident is "
-        f"{copy / resident:.3g}x faster still without it"
-    )
 
 
 # The report, in reading order: title -> the function that fills that section. A new section is

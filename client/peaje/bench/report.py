@@ -278,6 +278,7 @@ def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
     if profile.load_sweep_args and not args.no_load:
         log("short load sweep (peaje.load.sweep) ...")
         notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
+    talk = run_talk(profile, outdir, notes)
     cpp_raw, cpp_o0_raw = measurements.pop("cpp_raw"), measurements.pop("cpp_o0_raw")
     cpp = cppbench.per_item_ns(cpp_raw) if cpp_raw else None
     measured = load_matrix(outdir / "raw" / "pyperf.json")
@@ -290,6 +291,7 @@ def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
         cpp_floor_O0=cppbench.per_item_ns(cpp_o0_raw) if cpp_o0_raw else None,
         load_sweep=latest_sweep(args.out),
         notes=notes,
+        talk=talk,
         **measurements,
     )
     report.manifest["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -335,6 +337,18 @@ def measure(profile: Profile, args: argparse.Namespace, outdir: Path, notes: lis
         servers.stop()
     return {"cpp_raw": cpp_raw, "cpp_o0_raw": cpp_o0_raw, "coldstart": coldstart,
             "memory": memory, "server_ns": server_ns, "flamegraphs": flames}  # fmt: skip
+
+
+def run_talk(profile: Profile, outdir: Path, notes: list[str]):
+    """The seed talk's own experiment, as `make talk` runs it (peaje.talk), servers stopped."""
+    from peaje.talk import section
+
+    log("the talk's table (peaje.talk.suite) ...")
+    try:
+        return section.measure(profile.name, outdir / "raw")
+    except (OSError, subprocess.CalledProcessError) as e:
+        notes.append(f"the talk's run failed ({e}); raw/talk/ has what it wrote")
+        return None
 
 
 def record_flamegraphs(paths, outdir: Path, targets: dict[str, str], notes: list[str]):

@@ -24,7 +24,8 @@ from peaje.talk.table import render_markdown, render_text
 
 
 def run_suite(profile: str, out_dir: Path, clock: str = "cpu", quiet: bool = False) -> TalkRun:
-    """Run the pyperf script into out_dir/talk.json (progress on stderr) and load it."""
+    """Run the pyperf script into out_dir/talk.json and load it. Progress goes to stderr, or
+    (quiet) to out_dir/pyperf.log."""
     out_dir.mkdir(parents=True, exist_ok=True)
     raw = out_dir / "talk.json"
     raw.unlink(missing_ok=True)
@@ -32,8 +33,10 @@ def run_suite(profile: str, out_dir: Path, clock: str = "cpu", quiet: bool = Fal
     command += ["--clock", clock]
     command += [*PROFILES[profile].pyperf_args, "-o", str(raw)]
     if quiet:
-        command.append("--quiet")
-    subprocess.run(command, check=True, stdout=sys.stderr)
+        with open(out_dir / "pyperf.log", "w") as log:
+            subprocess.run([*command, "--quiet"], check=True, stdout=log, stderr=log)
+    else:
+        subprocess.run(command, check=True, stdout=sys.stderr)
     return TalkRun.load(raw, profile, clock)
 
 
@@ -111,11 +114,14 @@ def main(argv: list[str] | None = None) -> int:
     header = machine_header(run, load_start, os.getloadavg()[0])
     (out_dir / "results.json").write_text(json.dumps(run.as_dict(), indent=2) + "\n")
     (out_dir / "table.md").write_text(render_markdown(run, header) + "\n")
+    from peaje.talk.plot import talk_vs_ours  # matplotlib: only when there is a run to draw
+
+    talk_vs_ours(run, out_dir)
     if args.json:
         print(json.dumps(run.as_dict(), indent=2))
     else:
         print(render_text(run, header))
-        print(f"\n(pyperf JSON, results.json and table.md in {out_dir})")
+        print(f"\n(pyperf JSON, results.json, table.md and talk_vs_ours.svg in {out_dir})")
     return 0
 
 

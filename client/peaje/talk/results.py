@@ -101,6 +101,16 @@ class TalkRun:
             "cells": [vars(c) for c in self.cells.values()],
         }
 
+    @classmethod
+    def from_dict(cls, doc: dict) -> TalkRun:
+        cells = [Cell(**c) for c in doc["cells"]]
+        return cls(
+            doc["profile"],
+            {(c.column, c.loops): c for c in cells},
+            doc.get("clock", "cpu"),
+            doc.get("python", platform.python_version()),
+        )
+
 
 def talk_points(column: str) -> dict[int, float]:
     """The talk's published series for a column kind (python, cython, value, ...)."""

@@ -1,15 +1,17 @@
 """The talk's section of the toll report, from the same code as `peaje talk`: the same run
-(peaje.talk.suite), the same table, crossovers, peaje's rows and notes, plus the plot. The
-report calls `measure` while it measures and `fill` with its own section object (anything
-with .text(str), .table(header, rows) and .image(name, alt))."""
+(peaje.talk.suite), the same table, crossovers, peaje's rows and notes, and the plot
+(peaje.talk.plot, drawn by the report's figures as PLOT). The report calls `measure` while it
+measures and `fill` with its own section object (anything with .text(str),
+.table(header, rows) and .image(name, alt))."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from peaje.talk import table
-from peaje.talk.plot import talk_vs_ours
 from peaje.talk.results import TalkRun
+
+PLOT = "talk_vs_ours"
 
 # The report's profile -> the talk's: tiny stays tiny (the tests); the demo runs every row of
 # the talk at one pyperf process; the full report at make talk's rigor.
@@ -22,7 +24,7 @@ def measure(report_profile: str, raw_dir: Path) -> TalkRun:
     return run_suite(REPORT_PROFILES.get(report_profile, "demo"), raw_dir / "talk", quiet=True)
 
 
-def fill(section, run: TalkRun, plots_dir: Path) -> None:
+def fill(section, run: TalkRun) -> None:
     section.text(
         "The seed talk (*SegmentationFault Fest*, PyConES 2022) row by row: its Python, Cython "
         "and C++ through Cython (by value, by reference, by pointer), built -O0 -g as the talk "
@@ -39,7 +41,7 @@ def fill(section, run: TalkRun, plots_dir: Path) -> None:
         "(resident, a SortedArray) or read in place (buffer, array('q')), int64, -O3 Release."
     )
     section.table(table.PEAJE_HEADERS, table.peaje_rows(run))
-    section.image(talk_vs_ours(run, plots_dir), "the talk's numbers against ours, per column")
+    section.image(PLOT, "the talk's numbers against ours: time per call vs loops, per column")
     lines = table.difference_lines(run)
     if table.cython_line(run):
         lines.append(table.cython_line(run))
