@@ -290,9 +290,19 @@ class CppClient:
             raise CallFailure(code, payload, trailing)
         return method[1].FromString(payload)
 
+    def start(self, method: tuple[str, Any], request: Any, timeout: float) -> Any:
+        """The call started, not waited for: a PendingCall to wait() on, then finish()."""
+        return self._channel.start(method[0], request.SerializeToString(), timeout)
+
+    @staticmethod
+    def finish(method: tuple[str, Any], pending: Any) -> Any:
+        code, payload, trailing = pending.result()
+        if code:
+            raise CallFailure(code, payload, trailing)
+        return method[1].FromString(payload)
+
     def close(self) -> None:
         self._methods.clear()
-        self._channel = None
 
 
 def _serialize(message: Any) -> bytes:
@@ -446,3 +456,121 @@ class AsyncGrpcEngine:
 
     async def close(self) -> None:
         await self._channel.close()
+
+
+# Rough cost (microseconds) of converting one item that crosses (a target, a value, an entry's
+# half): past the inline budget, a call of the event loop's cpp engine runs whole in a worker
+# thread. The server's work is not counted: waiting for it never holds the loop long (below).
+ITEM_US = 0.05
+# How long the event loop waits for an answer holding the GIL before the wait moves to a thread.
+INLINE_WAIT_S = 0.002
+
+
+def _items(obj: Any) -> float:
+    """How many items cross, for the cost estimate: a spec carries none; an object without an
+    honest size is treated as costly (it is converted, and judged, in the worker thread)."""
+    if isinstance(obj, str):
+        return 0
+    if isinstance(obj, (list, tuple, dict, array.array, bytes)):
+        return len(obj)
+    return float("inf")
+
+
+class CppAsyncGrpcEngine:
+    """GrpcEngine's calls as coroutines on the cpp client, for an event loop (the HTTP front).
+
+    A cheap call is converted and started inline, then waited for inline for up to
+    ``inline_wait_s`` with the GIL held: a fast answer (the usual case) comes back without the
+    loop thread giving up the GIL and queueing to get it back behind CPU-bound Python threads,
+    which is where grpc.aio's calls lose milliseconds under load. A slower answer (a stalled
+    server, a long search) is then awaited in a worker thread with the GIL released, so the
+    loop never stalls longer than that. A call estimated above ``inline_budget_us`` (many
+    targets, values or entries to convert) runs whole in a worker thread.
+    """
+
+    name = "grpc"
+    modes = MODES
+    validating_modes = MODES
+    client = "cpp"
+
+    def __init__(
+        self,
+        target: str = DEFAULT_TARGET,
+        timeout: float = DEFAULT_TIMEOUT,
+        inline_budget_us: float = 200.0,
+        inline_wait_s: float = INLINE_WAIT_S,
+    ) -> None:
+        self._engine = GrpcEngine(target, timeout, "cpp")
+        self._cpp = self._engine._client
+        self.target, self.timeout = target, self._engine.timeout
+        self.inline_budget_us, self.inline_wait_s = inline_budget_us, inline_wait_s
+
+    async def _call(self, method: tuple[str, Any], request: Any) -> Any:
+        try:
+            pending = self._cpp.start(method, request, self.timeout)
+            if not pending.wait(self.inline_wait_s, False):
+                await asyncio.get_running_loop().run_in_executor(None, pending.wait, -1.0, True)
+            return self._cpp.finish(method, pending)
+        except grpc.RpcError as e:
+            raise_for_status(e, self.target, self.timeout)
+
+    async def _in_thread(self, call: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(None, call, *args)
+
+    async def search_timed(
+        self, values: Any, targets: Any, mode: str | None = None, repeat: int = 1
+    ) -> tuple[list[int], int]:
+        if ITEM_US * (_items(targets) + _items(values)) > self.inline_budget_us:
+            search = self._engine.search_timed
+            return await self._in_thread(lambda: search(values, targets, mode=mode, repeat=repeat))
+        response = await self._call(SEARCH, search_request(values, targets, mode, repeat))
+        return list(response.indices), response.server_ns
+
+    async def search(
+        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
+    ) -> list[int]:
+        return (await self.search_timed(values, targets, mode=mode, repeat=repeat))[0]
+
+    async def to_bytes_dict_timed(
+        self, mapping: Any, errors: str = "strict"
+    ) -> tuple[dict[bytes, bytes], int]:
+        if 2 * ITEM_US * _items(mapping) > self.inline_budget_us:
+            return await self._in_thread(self._engine.to_bytes_dict_timed, mapping, errors)
+        response = await self._call(TO_BYTES_DICT, bytes_dict_request(mapping, errors))
+        return bytes_dict_of(response), response.server_ns
+
+    async def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
+        return (await self.to_bytes_dict_timed(mapping, errors))[0]
+
+    async def noop(self) -> None:
+        await self._call(NOOP, peaje_pb2.NoopRequest())
+
+    async def check_ready(self) -> bool:
+        try:
+            response = await self._call(HEALTH_CHECK, health_pb2.HealthCheckRequest())
+        except PeajeError:
+            return False
+        return response.status == health_pb2.HealthCheckResponse.SERVING
+
+    async def close(self) -> None:
+        self._engine.close()
+
+
+# The clients an event loop can use: grpc.aio, or the cpp client waited for as above.
+ASYNC_CLIENTS = ("grpcio-aio", "cpp")
+
+
+def async_engine(
+    target: str = DEFAULT_TARGET,
+    timeout: float = DEFAULT_TIMEOUT,
+    client: str = "cpp",
+    inline_budget_us: float = 200.0,
+) -> AsyncGrpcEngine | CppAsyncGrpcEngine:
+    """The grpc engine for an event loop on one of ASYNC_CLIENTS (the HTTP front's choice)."""
+    if client == "grpcio-aio":
+        return AsyncGrpcEngine(target, timeout)
+    if client == "cpp":
+        return CppAsyncGrpcEngine(target, timeout, inline_budget_us)
+    raise InvalidArgument(
+        f"an event loop's client is one of {', '.join(ASYNC_CLIENTS)}, got {client!r}"
+    )

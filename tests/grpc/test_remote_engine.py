@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import time
 
 import grpc
 import pytest
 
 import peaje
-from peaje.remote import AsyncGrpcEngine, GrpcEngine
+from peaje.remote import ASYNC_CLIENTS, GrpcEngine, async_engine
 from peaje.v1 import peaje_pb2, peaje_pb2_grpc
 
 
@@ -88,9 +90,10 @@ def test_repeat_zero_on_the_wire_means_one(grpc_server):
         assert list(response.indices) == [4]
 
 
-def test_async_engine_same_answers_and_errors(grpc_server):
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_engine_same_answers_and_errors(grpc_server, client):
     async def scenario() -> None:
-        engine = AsyncGrpcEngine(grpc_server.unix_target, 2.0)
+        engine = async_engine(grpc_server.unix_target, 2.0, client)
         try:
             assert await engine.check_ready() is True
             indices, server_ns = await engine.search_timed("range:100000", [66666], repeat=3)
@@ -112,9 +115,10 @@ def test_async_engine_same_answers_and_errors(grpc_server):
     asyncio.run(scenario())
 
 
-def test_async_engine_unavailable_and_not_ready(tmp_path):
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_async_engine_unavailable_and_not_ready(tmp_path, client):
     async def scenario() -> None:
-        engine = AsyncGrpcEngine(f"unix:{tmp_path}/none.sock", 2.0)
+        engine = async_engine(f"unix:{tmp_path}/none.sock", 2.0, client)
         try:
             assert await engine.check_ready() is False
             with pytest.raises(peaje.Unavailable):
@@ -207,3 +211,62 @@ def test_noop_is_one_noop_rpc_on_every_client(client):
                 engine.search("range:10", [1])
     finally:
         server.stop(None)
+
+
+async def _longest_loop_stall(coroutine) -> tuple[float, object]:
+    """Runs `coroutine` beside a 1 ms ticker: (the longest gap between ticks in s, its outcome)."""
+    gaps, stop = [0.0], asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not stop.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append(now - last)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    try:
+        outcome = await coroutine
+    except Exception as e:  # the outcome is asserted by the caller
+        outcome = e
+    stop.set()
+    await task
+    return max(gaps), outcome
+
+
+def test_cpp_async_engine_never_holds_the_loop_for_a_stalled_server():
+    """A server that accepts and never answers: the call waits in a thread after 2 ms inline."""
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen()
+
+    async def scenario() -> tuple[float, object]:
+        engine = async_engine(f"127.0.0.1:{blackhole.getsockname()[1]}", 0.5, "cpp")
+        try:
+            return await _longest_loop_stall(engine.search_timed("range:10", [1]))
+        finally:
+            await engine.close()
+
+    try:
+        stall, outcome = asyncio.run(scenario())
+    finally:
+        blackhole.close()
+    assert isinstance(outcome, peaje.DeadlineExceeded | peaje.Unavailable), outcome
+    assert stall < 0.25, f"the event loop stalled {stall:.3f}s"
+
+
+def test_cpp_async_engine_runs_a_long_search_off_the_loop(grpc_server):
+    async def scenario() -> tuple[float, object]:
+        engine = async_engine(grpc_server.unix_target, 10.0, "cpp")
+        try:
+            call = engine.search_timed("range:100000", list(range(1000)), repeat=10_000)
+            return await _longest_loop_stall(call)
+        finally:
+            await engine.close()
+
+    stall, outcome = asyncio.run(scenario())
+    indices, server_ns = outcome
+    assert indices == list(range(1000))
+    assert stall < min(0.25, server_ns / 1e9 / 2), f"loop stalled {stall:.3f}s of {server_ns}ns"

@@ -1,5 +1,5 @@
 """The engines one API process serves, and how a request reaches each without holding the
-event loop: grpc through grpc.aio, in-process work inline when cheap, in a thread otherwise.
+event loop: grpc through peaje.remote.async_engine (PEAJE_GRPC_CLIENT), in-process work inline when cheap, in a thread otherwise.
 
 Every engine call has one deadline, Settings.timeout (PEAJE_TIMEOUT): the grpc call's own
 deadline; for in-process engines the ``timeout=`` they take (they stop and raise
@@ -85,11 +85,16 @@ class EngineSet:
 
     async def start(self) -> None:
         try:
-            from peaje.remote import AsyncGrpcEngine
+            from peaje.remote import async_engine
         except ImportError as e:  # the gRPC face is not installed: grpc answers 503
             self.grpc_problem = f"grpc engine not installed: {e}"
             return
-        self.grpc = AsyncGrpcEngine(self.settings.grpc_target, self.settings.timeout)
+        s = self.settings
+        try:
+            self.grpc = async_engine(s.grpc_target, s.timeout, s.grpc_client, s.inline_budget_us)
+        except InvalidArgument as e:  # PEAJE_GRPC_CLIENT unknown, or cpp not built: 503
+            self.grpc_problem = f"grpc engine: {e}"
+            return
         self.grpc_problem = ""
 
     async def close(self) -> None:

@@ -18,6 +18,12 @@ class Settings(BaseSettings):
     grpc_target: str = Field(
         "127.0.0.1:50051", description="the peaje-server the grpc engine calls (a gRPC target)"
     )
+    grpc_client: str = Field(
+        "cpp",
+        description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: cpp (the C++ "
+        "client: a cheap call waits up to 2 ms inline holding the GIL, then in a thread) keeps "
+        "engine - server flat under concurrency, where grpcio-aio's hand-offs grow",
+    )
     timeout: float = Field(
         5.0,
         gt=0,
