@@ -1,5 +1,6 @@
 """The engines one API process serves, and how a request reaches each without holding the
-event loop: grpc through peaje.remote.async_engine (PEAJE_GRPC_CLIENT), in-process work inline when cheap, in a thread otherwise.
+event loop: grpc through peaje.remote.async_engine (its client: PEAJE_GRPC_CLIENT), in-process
+work inline when cheap, in a thread otherwise.
 
 Every engine call has one deadline, Settings.timeout (PEAJE_TIMEOUT): the grpc call's own
 deadline; for in-process engines the ``timeout=`` they take (they stop and raise
