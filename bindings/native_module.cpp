@@ -94,6 +94,11 @@ PYBIND11_MODULE(_native, m) {
       "check_sorted_values", [](py::handle values) { crossing::check_sorted_values(values.ptr()); },
       py::arg("values"), "Raise InvalidArgument unless values are ascending int64.");
   m.def(
+      "canonical_spec",
+      [](py::handle spec) { return crossed([&] { return crossing::canonical_spec(spec.ptr()); }); },
+      py::arg("spec"),
+      "The canonical 'range:N:STEP' of a dataset spec (the resident caches' key).");
+  m.def(
       "noop", [] {}, "A call that does nothing: the bare cost of crossing into C++.");
 
   py::class_<peaje::SortedArray>(m, "SortedArray", py::buffer_protocol(),

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "peaje/bytes_dict.hpp"
+#include "peaje/dataset.hpp"
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
 #include "peaje/search.hpp"
@@ -655,6 +656,12 @@ PyObject* search_resident(const SortedArray& array, PyObject* targets, PyObject*
 
 SortedArray sorted_array_from_spec(PyObject* spec) {
   return SortedArray::from_spec(utf8_argument(spec, "dataset spec"));
+}
+
+PyObject* canonical_spec(PyObject* spec) {
+  const std::string canonical = DatasetSpec::parse(utf8_argument(spec, "dataset spec")).canonical();
+  return checked(
+      PyUnicode_FromStringAndSize(canonical.data(), static_cast<Py_ssize_t>(canonical.size())));
 }
 
 SortedArray sorted_array(PyObject* values) {

@@ -84,6 +84,9 @@ PyObject* search_resident(const SortedArray& array, PyObject* targets, PyObject*
 // (validated once). A spec that is not valid text (a lone surrogate) -> InvalidArgument.
 SortedArray sorted_array(PyObject* values);
 SortedArray sorted_array_from_spec(PyObject* spec);
+// The canonical form "range:N:STEP" of a spec str (the key of every resident cache), as a new
+// str; a malformed spec raises as sorted_array_from_spec would, before anything is allocated.
+PyObject* canonical_spec(PyObject* spec);
 // Raises InvalidArgument unless `values` is a sequence of ascending int64.
 void check_sorted_values(PyObject* values);
 

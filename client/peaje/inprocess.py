@@ -20,7 +20,8 @@ Data modes, named for what crosses on each call:
 - ``buffer``: zero-copy over an int64 buffer (array('q'), numpy int64, memoryview). Order
   is trusted.
 - ``resident``: the array lives on the native side (a ``SortedArray``, or a dataset spec
-  built once and cached); only the targets cross.
+  built once and kept under the process's resident-data budget, peaje.datasets); only the
+  targets cross.
 
 ``timeout=`` (seconds, per engine or per call) is the deadline: past it the call stops and
 raises ``peaje.DeadlineExceeded``.
@@ -28,13 +29,15 @@ raises ``peaje.DeadlineExceeded``.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
 from peaje.limits import MODES
-from peaje.resident import Resident
+from peaje.datasets import RESIDENT
+from peaje.errors import InvalidArgument
 
 
 @dataclass(frozen=True)
@@ -69,15 +72,51 @@ class BytesDictMethod(Protocol):
     ) -> dict[bytes, bytes]: ...
 
 
-_datasets: dict[str, Resident[Any]] = {}
+class Datasets:
+    """The resident datasets of one binding (each holds its own SortedArray type), in the
+    process's one byte-bounded cache (peaje.datasets), keyed by the canonical spec: calling it
+    with a spec builds or finds the SortedArray; ``get`` never builds."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.from_spec = module_of(name).SortedArray.from_spec
+
+    def __call__(self, spec: str) -> Any:
+        canonical = canonical_spec(spec)
+        size = int(canonical.split(":")[1])
+        return RESIDENT.get(self.name, canonical, size * 8, lambda: self.from_spec(canonical))
+
+    def get(self, spec: str) -> Any | None:
+        try:
+            return RESIDENT.peek(self.name, canonical_spec(spec))
+        except InvalidArgument:
+            return None  # a malformed spec: the search itself says why
 
 
-def datasets(name: str) -> Resident[Any]:
-    """The resident datasets of engine `name` in this process (one cache per binding, as each
-    holds its own SortedArray type), built once per spec."""
+_datasets: dict[str, Datasets] = {}
+
+
+def datasets(name: str) -> Datasets:
+    """The resident datasets of engine `name` in this process."""
     if name not in _datasets:
-        _datasets[name] = Resident(module_of(name).SortedArray.from_spec)
+        _datasets[name] = Datasets(name)
     return _datasets[name]
+
+
+@functools.lru_cache(maxsize=1024)
+def _canonical(spec: str) -> str:
+    from peaje import _native
+
+    return _native.canonical_spec(spec)
+
+
+def canonical_spec(spec: str) -> str:
+    """'range:N:STEP' of a spec, parsed by the core (short specs' answers are remembered)."""
+    if len(spec) <= 64:
+        return _canonical(spec)
+    from peaje import _native
+
+    return _native.canonical_spec(spec)
 
 
 def module_of(name: str) -> ModuleType:
@@ -108,6 +147,11 @@ class InProcessEngine:
     def resident(self, spec: str) -> Any | None:
         """The dataset `spec` names if it is already built here, else None (never builds)."""
         return self.datasets.get(spec)
+
+    def prepare_dataset(self, spec: str) -> None:
+        """Builds (or finds cached) the SortedArray a spec names: for callers that must not
+        build it on their event loop."""
+        self.datasets(spec)
 
     def close(self) -> None:
         pass

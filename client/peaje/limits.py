@@ -5,6 +5,8 @@ MAX_DATASET_SIZE = 10_000_000
 MAX_TARGETS = 1_000_000
 MAX_REPEAT = 1_000_000
 MAX_SEARCHES_PER_CALL = 1_000_000_000
+# Searches between two deadline checks (and GIL hand-overs) in a long call.
+SEARCHES_PER_SLICE = 4096
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

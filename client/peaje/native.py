@@ -11,7 +11,7 @@ from peaje.inprocess import InProcessEngine, datasets
 
 SortedArray = _native.SortedArray
 
-# The SortedArray a dataset spec names, built once per process (bounded cache).
+# The SortedArray a dataset spec names, built once per process under the byte budget.
 resident_dataset = datasets("native")
 
 

@@ -28,13 +28,16 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from peaje.arguments import (
     bytes_like,
+    check_batch,
     check_errors_name,
     check_mode,
     check_repeat,
+    dataset_spec_of,
     entry_pairs,
     int64_list,
     role_text,
-    short_repr,
+    stored,
+    valid_text,
 )
 from peaje.errors import (
     DeadlineExceeded,
@@ -44,6 +47,7 @@ from peaje.errors import (
     TooLarge,
     Unavailable,
 )
+from peaje.limits import MAX_TARGETS
 from peaje.v1 import peaje_pb2, peaje_pb2_grpc
 
 DEFAULT_TARGET = "127.0.0.1:50051"
@@ -78,7 +82,7 @@ def _extend_int64(field: Any, items: Any, what: str) -> None:
             return
         except (TypeError, ValueError):
             del field[:]
-    field.extend(int64_list(items, what))
+    field.extend(int64_list(items, what, MAX_TARGETS if what == "targets" else None))
 
 
 def search_request(values: Any, targets: Any, mode: str | None, repeat: Any) -> Any:
@@ -86,13 +90,11 @@ def search_request(values: Any, targets: Any, mode: str | None, repeat: Any) -> 
     if mode is not None and mode not in MODES:
         raise InvalidArgument(f"engine 'grpc' supports modes {', '.join(MODES)}, got {mode!r}")
     request = peaje_pb2.SearchRequest(repeat=check_repeat(repeat))
+    if isinstance(targets, (list, tuple)):  # the cap before any target is converted, as in-process
+        check_batch(len(stored(targets)), request.repeat)
     _extend_int64(request.targets, targets, "targets")
-    if isinstance(values, str):
-        if mode == "copy":
-            raise InvalidArgument(
-                f"dataset spec {short_repr(values)} is resident data: use mode='resident'"
-            )
-        request.dataset = values
+    if dataset_spec_of(values, mode) is not None:
+        request.dataset = valid_text(values, "dataset spec")
     else:
         _extend_int64(request.values.values, values, "values")  # also selects the oneof
     return request

@@ -12,29 +12,21 @@ namespace {
 
 constexpr std::string_view kPrefix = "range:";
 
-// Strict decimal: digits only, no sign, no spaces, no overflow.
-std::int64_t parse_count(std::string_view field, std::string_view what, std::string_view spec) {
+bool is_digits(std::string_view field) {
+  return !field.empty() && field.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+// The value of a field of ASCII digits (leading zeros allowed, any length), or -1 past int64.
+std::int64_t decimal_or_minus_one(std::string_view field) {
   std::int64_t value = 0;
-  const char* first = field.data();
-  const char* last = field.data() + field.size();
-  const bool digits_only =
-      !field.empty() && field.find_first_not_of("0123456789") == std::string_view::npos;
-  if (!digits_only) {
-    throw invalid_argument("dataset spec " + quoted(spec) + ": " + std::string(what) +
-                           " must be a non-negative integer");
-  }
-  auto [end, ec] = std::from_chars(first, last, value);
-  if (ec == std::errc::result_out_of_range) {
-    throw too_large("dataset spec " + quoted(spec) + ": " + std::string(what) + " is too large");
-  }
-  if (ec != std::errc() || end != last) {
-    throw invalid_argument("dataset spec " + quoted(spec) + ": bad " + std::string(what));
-  }
-  return value;
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  return ec == std::errc() && end == field.data() + field.size() ? value : -1;
 }
 
 }  // namespace
 
+// The grammar (README, "Dataset specs"), checked in this order so every engine refuses a spec
+// with the same error: syntax (InvalidArgument), then N's cap (TooLarge), then STEP's range.
 DatasetSpec DatasetSpec::parse(std::string_view text) {
   if (!text.starts_with(kPrefix)) {
     throw invalid_argument("unknown dataset spec " + quoted(text) +
@@ -42,17 +34,23 @@ DatasetSpec DatasetSpec::parse(std::string_view text) {
   }
   const std::string_view rest = text.substr(kPrefix.size());
   const std::size_t colon = rest.find(':');
-  DatasetSpec spec;
-  spec.size = parse_count(rest.substr(0, colon), "N", text);
-  if (colon != std::string_view::npos) {
-    spec.step = parse_count(rest.substr(colon + 1), "STEP", text);
-    if (spec.step < 1) {
-      throw invalid_argument("dataset spec " + quoted(text) + ": STEP must be at least 1");
-    }
+  const std::string_view n_field = rest.substr(0, colon);
+  const bool has_step = colon != std::string_view::npos;
+  const std::string_view step_field = has_step ? rest.substr(colon + 1) : "1";
+  if (!is_digits(n_field) || !is_digits(step_field)) {
+    throw invalid_argument("dataset spec " + quoted(text) +
+                           ": N and STEP must be non-negative decimal integers");
   }
-  if (spec.size > limits::kMaxDatasetSize) {
-    throw too_large("dataset spec " + quoted(text) + ": N = " + std::to_string(spec.size) +
+  DatasetSpec spec;
+  spec.size = decimal_or_minus_one(n_field);
+  if (spec.size < 0 || spec.size > limits::kMaxDatasetSize) {
+    throw too_large("dataset spec " + quoted(text) + ": N = " + truncate_utf8(n_field, 24) +
                     " exceeds the cap of " + std::to_string(limits::kMaxDatasetSize));
+  }
+  spec.step = decimal_or_minus_one(step_field);
+  if (spec.step < 1) {
+    throw invalid_argument("dataset spec " + quoted(text) +
+                           ": STEP must be between 1 and 9223372036854775807");
   }
   if (spec.size > 1 && spec.step > std::numeric_limits<std::int64_t>::max() / (spec.size - 1)) {
     throw invalid_argument("dataset spec " + quoted(text) + ": (N-1)*STEP overflows int64");
