@@ -1,5 +1,6 @@
 """Type stub of peaje._native, the pybind11 module (bindings/native_module.cpp): the C++ core's
-in-process face. Errors: peaje.InvalidArgument / TooLarge (ValueError), TypeError."""
+in-process face. Errors: peaje.InvalidArgument / TooLarge (ValueError), TypeError,
+peaje.DeadlineExceeded past `timeout` seconds."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from types import ModuleType
@@ -11,25 +12,38 @@ from typing_extensions import Buffer
 _Text = str | bytes | bytearray | memoryview
 
 def search_copy(
-    values: Sequence[SupportsIndex], targets: Iterable[SupportsIndex], repeat: int = 1
+    values: Sequence[SupportsIndex],
+    targets: Iterable[SupportsIndex],
+    repeat: int = 1,
+    timeout: float | None = None,
 ) -> list[int]:
     """Convert values to a native array (validated), then search. The talk's path."""
 
 def search_lazy(
-    values: Sequence[SupportsIndex], targets: Iterable[SupportsIndex], repeat: int = 1
+    values: Sequence[SupportsIndex],
+    targets: Iterable[SupportsIndex],
+    repeat: int = 1,
+    timeout: float | None = None,
 ) -> list[int]:
     """Search by probing only O(log n) items of the sequence; order is trusted."""
 
-def search_buffer(values: Buffer, targets: Iterable[SupportsIndex], repeat: int = 1) -> list[int]:
+def search_buffer(
+    values: Buffer, targets: Iterable[SupportsIndex], repeat: int = 1, timeout: float | None = None
+) -> list[int]:
     """Zero-copy search over an int64 buffer; order is trusted."""
 
 def to_bytes_dict(
-    mapping: Mapping[_Text, _Text] | Iterable[tuple[_Text, _Text]], errors: str = "strict"
+    mapping: Mapping[_Text, _Text] | Iterable[tuple[_Text, _Text]],
+    errors: str = "strict",
+    timeout: float | None = None,
 ) -> dict[bytes, bytes]:
     """Encode str/bytes-like keys and values into a dict[bytes, bytes]."""
 
 def check_sorted_values(values: Sequence[SupportsIndex]) -> None:
     """Raise InvalidArgument unless values are ascending int64."""
+
+def canonical_spec(spec: str) -> str:
+    """The canonical 'range:N:STEP' of a dataset spec (the resident caches' key)."""
 
 def noop() -> None:
     """A call that does nothing: the bare cost of crossing into C++."""
@@ -42,7 +56,9 @@ class SortedArray(Buffer):
 
     @staticmethod
     def from_spec(spec: str) -> SortedArray: ...
-    def search(self, targets: Iterable[SupportsIndex], repeat: int = 1) -> list[int]: ...
+    def search(
+        self, targets: Iterable[SupportsIndex], repeat: int = 1, timeout: float | None = None
+    ) -> list[int]: ...
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> int: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
@@ -54,5 +70,6 @@ class _Limits(ModuleType):
     MAX_TARGETS: int
     MAX_REPEAT: int
     MAX_SEARCHES_PER_CALL: int
+    SEARCHES_PER_SLICE: int
 
 limits: _Limits
