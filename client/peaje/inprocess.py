@@ -35,9 +35,9 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
 
-from peaje.limits import MODES
 from peaje.datasets import RESIDENT
 from peaje.errors import InvalidArgument
+from peaje.limits import MODES
 
 
 @dataclass(frozen=True)
