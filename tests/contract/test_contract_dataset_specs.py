@@ -54,7 +54,7 @@ def test_dataset_spec_grammar(subject: Subject, spec: str, want):
 
 
 def test_python_and_core_canonical_forms_agree():
-    from peaje.native import canonical_spec as core_canonical
+    from peaje.inprocess import canonical_spec as core_canonical
     from peaje.reference import canonical_spec as python_canonical
 
     for spec, want in TABLE["cases"]:
