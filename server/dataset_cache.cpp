@@ -20,6 +20,7 @@ void DatasetCache::Budget::release(std::size_t bytes) {
     std::lock_guard lock(mutex);
     in_use -= bytes;
   }
+  released_bytes += bytes;
   released.notify_all();
 }
 

@@ -2,6 +2,7 @@
 // within one byte budget for everything the server holds on behalf of requests.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -42,6 +43,10 @@ class DatasetCache {
   std::shared_ptr<void> reserve(std::size_t bytes, std::string_view what,
                                 Clock::time_point deadline);
 
+  // Bytes released (arrays dropped, reservations ended) since the last call; the server's
+  // trimmer reads it to return memory to the system after a burst.
+  std::size_t take_released_bytes() noexcept { return budget_->released_bytes.exchange(0); }
+
   std::size_t size() const;          // arrays cached
   std::size_t bytes_in_use() const;  // what the budget counts right now
   std::size_t capacity() const noexcept { return capacity_; }
@@ -62,6 +67,7 @@ class DatasetCache {
     std::mutex mutex;
     std::condition_variable released;
     std::size_t in_use = 0;
+    std::atomic<std::size_t> released_bytes = 0;
     void release(std::size_t bytes);
   };
 

@@ -240,3 +240,32 @@ def test_a_burst_of_distinct_datasets_stays_within_the_dataset_budget():
     assert answered >= 6, (answered, refused)
     assert peak < baseline + budget_mib + 96, (baseline, peak)
     assert after < baseline + budget_mib + 96, (baseline, after)
+
+
+def test_memory_of_an_inline_burst_is_returned_to_the_system():
+    """40 calls at once with 1,000,000 inline values each (8 MB parsed per call): the server
+    held ~285 MiB for good afterwards before its allocator settings; now big buffers are
+    unmapped when freed and the trimmer returns the rest within a second or two."""
+    values = 1_000_000
+    wire = peaje_pb2.SearchRequest(
+        values=peaje_pb2.Int64Values(values=range(values)), targets=[values // 3]
+    ).SerializeToString()
+    with ServerProcess() as server:
+        pid = server.process.pid
+        baseline = rss_mib(pid, "VmRSS")
+        with grpc.insecure_channel(
+            server.tcp_target, options=[("grpc.max_send_message_length", 64 << 20)]
+        ) as channel:
+            search = channel.unary_unary(
+                "/peaje.v1.Peaje/Search",
+                request_serializer=None,  # the same bytes every time
+                response_deserializer=peaje_pb2.SearchResponse.FromString,
+            )
+            calls = [search.future(wire, timeout=60) for _ in range(40)]
+            assert all(list(call.result().indices) == [values // 3] for call in calls)
+        peak = rss_mib(pid, "VmHWM")
+        deadline = time.monotonic() + 10
+        while (after := rss_mib(pid, "VmRSS")) > baseline + 48 and time.monotonic() < deadline:
+            time.sleep(0.25)
+    assert peak > baseline + 40, (baseline, peak)  # the burst did take memory
+    assert after < baseline + 48, (baseline, peak, after)
