@@ -1,4 +1,5 @@
-# The contract suite once against ASan+UBSan builds of the extension and the server, plus the
+# The contract suite once against ASan+UBSan builds (UBSan with -fsanitize=alignment named, so an
+# unaligned int64 read aborts the run) of the extension and the server, plus the
 # C++ tests under the same sanitizers; every binding's module (pybind11, nanobind, Cython) is
 # loaded from the sanitized build (PEAJE_EXTENSION_DIR). Python itself is not instrumented:
 # libasan is preloaded.
@@ -9,7 +10,7 @@ SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1 \
 .PHONY: sanitize-build test-sanitize
 sanitize-build: build
 	@cmake -S . -B $(SAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-	  -DPEAJE_SANITIZE=address,undefined -DPEAJE_BUILD_BINDINGS=ON -DPEAJE_BUILD_SERVER=ON \
+	  -DPEAJE_SANITIZE=address,undefined,alignment -DPEAJE_BUILD_BINDINGS=ON -DPEAJE_BUILD_SERVER=ON \
 	  -DPEAJE_BUILD_TESTS=ON -DPEAJE_BUILD_BENCHMARKS=OFF -DPEAJE_BUILD_TALK=OFF \
 	  -DPython_EXECUTABLE=$(CURDIR)/$(PY) \
 	  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) >/dev/null

@@ -15,13 +15,15 @@ import grpc
 import httpx
 import pytest
 
+import peaje
+from peaje.inprocess import BINDINGS
 from peaje.limits import MAX_DATASET_SIZE, MAX_REPEAT, MAX_TARGETS
 from peaje.v1 import peaje_pb2 as pb
 
 from fixtures.grpc_server import ServerProcess
 
 RESULTS = Path(__file__).resolve().parents[2] / "build" / "reliability"
-ENGINES = ("python", "native", "grpc")
+ENGINES = peaje.ENGINES
 # What an error message must never show: a traceback, a source path, an internal type name.
 LEAKS = re.compile(
     r"Traceback|File \"|/work/|/home/|/usr/|site-packages|\.py\b|\.cpp\b|\.hpp\b|std::|"
@@ -70,6 +72,16 @@ HTTP_CASES: list[tuple[str, str, object, int]] = [
     ("entries as a string", "bytes-dict", {"entries": "abc"}, 422),
     ("three-item pair", "bytes-dict", {"entries": [["a", "b", "c"]]}, 422),
     ("body over the cap (declared)", "search", None, 413),  # a Content-Length over the cap
+    # issue 11: messages cut inside a character, lone surrogates in string arguments, specs
+    # past int()'s digit limit, NUL in a spec.
+    ("long non-ASCII key, int value", "bytes-dict", {"entries": {"é" * 50: 5}}, 422),
+    ("lone surrogate in errors", "bytes-dict", b'{"entries": {}, "errors": "\\ud800"}', 422),
+    ("lone surrogate in spec", "search", b'{"dataset": "range:\\ud800", "targets": [1]}', 422),
+    ("non-ASCII spec", "search", {"dataset": "range:" + "é" * 5000, "targets": [1]}, 422),
+    ("spec N of 5000 digits", "search", {"dataset": "range:" + "9" * 5000, "targets": [1]}, 413),
+    ("STEP of 5000 digits", "search", {"dataset": "range:2:" + "9" * 5000, "targets": [1]}, 422),
+    ("spec with NUL", "search", {"dataset": "range:5\u0000:2", "targets": [1]}, 422),
+    ("spec in copy mode", "search", {"dataset": "range:5", "targets": [1], "mode": "copy"}, 422),
 ]
 
 
@@ -165,9 +177,166 @@ def test_grpc_bad_bytes_are_answered_with_their_status_and_no_leak(
     assert small_server.process.poll() is None  # and the server lives on
 
 
+# ---- in process: hostile Python objects on every local engine (issue 11's examples) ----------
+
+LOCAL = ["python", *BINDINGS]
+
+
+class LyingTuple(tuple):
+    __len__ = lambda self: 7  # noqa: E731  (the issue's example, as written)
+
+
+class HugeLenList(list):
+    def __len__(self) -> int:
+        return 2**62
+
+
+class LyingItems(list):
+    def __getitem__(self, index):
+        return 10**30
+
+    def __iter__(self):
+        return iter([10**30] * 3)
+
+
+def local_cases():
+    for name in LOCAL:
+        modes = ("copy", "lazy", "resident") if name != "python" else (None,)
+        for mode in modes:
+            yield pytest.param(name, mode, id=f"{name}-{mode or 'default'}")
+
+
+def outcome(call) -> str:
+    try:
+        return repr(call())
+    except Exception as e:  # noqa: BLE001  (the class is the answer)
+        return type(e).__name__
+
+
+@pytest.mark.parametrize(("name", "mode"), list(local_cases()))
+def test_a_lying_len_is_never_trusted(name, mode):
+    """Lengths of a list or tuple (subclasses too) come from their storage, never __len__: no
+    read past the end (the lazy segfault), no reserve() of 2**62 (the leaked vector::reserve)."""
+    with peaje.engine(name) as engine:
+        found = engine.search(LyingTuple((1, 2, 3)), [3, 10**18], mode=mode)
+        ANSWERS[("tuple with __len__ = 7", f"in-process {name}")] = repr(found)
+        assert found == [2, -1]
+        assert engine.search(HugeLenList([1, 2, 3]), HugeLenList([3, 1]), mode=mode) == [2, 0]
+        # __getitem__ / __iter__ of a subclass are not called either: the storage is read.
+        assert engine.search(LyingItems([1, 2, 3]), LyingItems([2]), mode=mode) == [1]
+
+
+@pytest.mark.parametrize("name", LOCAL)
+def test_long_non_ascii_text_in_a_message_is_cut_on_a_character(name):
+    with peaje.engine(name) as engine:
+        with pytest.raises(TypeError) as raised:
+            engine.to_bytes_dict([("é" * 50, 5)])
+    ANSWERS[("('é' * 50, 5) entry", f"in-process {name}")] = type(raised.value).__name__
+    assert not isinstance(raised.value, UnicodeError)
+    assert "é" * 50 in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("argument", "call"),
+    [
+        ("errors", lambda e: e.to_bytes_dict({}, "\ud800")),
+        ("errors", lambda e: e.to_bytes_dict({}, "é" * 1000)),
+        ("dataset spec", lambda e: e.search("range:\ud800", [1])),
+        ("dataset spec", lambda e: e.search("range:5\udcff", [1], mode="resident")),
+        ("dataset spec", lambda e: e.search("\udcff" * 1000, [1])),
+    ],
+    ids=["surrogate errors", "long errors", "surrogate spec", "spec + surrogate", "long spec"],
+)
+@pytest.mark.parametrize("name", LOCAL)
+def test_every_string_argument_is_decoded_as_cpython_would(name, argument, call):
+    with peaje.engine(name) as engine:
+        with pytest.raises(peaje.InvalidArgument) as raised:
+            call(engine)
+    message = str(raised.value)
+    message.encode("utf-8")  # a message is always valid text
+    assert len(message) < 400
+
+
+@pytest.mark.parametrize(
+    ("spec", "error"),
+    [
+        ("range:" + "9" * 5000, peaje.TooLarge),
+        ("range:2:" + "9" * 5000, peaje.InvalidArgument),
+        ("range:" + "0" * 5000 + "3", None),
+    ],
+    ids=["N of 5000 digits", "STEP of 5000 digits", "5000 leading zeros"],
+)
+@pytest.mark.parametrize("name", LOCAL)
+def test_a_spec_past_int_digit_limit_is_answered_by_the_grammar(name, spec, error):
+    with peaje.engine(name) as engine:
+        if error is None:
+            assert engine.search(spec, [2, 3]) == [2, -1]
+            return
+        with pytest.raises(error):
+            engine.search(spec, [1])
+
+
+@pytest.mark.parametrize("name", LOCAL)
+def test_a_spec_with_a_nul_is_quoted_whole(name):
+    with peaje.engine(name) as engine:
+        with pytest.raises(peaje.InvalidArgument) as raised:
+            engine.search("range:5\x00:2tail", [1])
+    assert "tail" in str(raised.value)  # not cut at the NUL
+    assert "\x00" not in str(raised.value)  # and no NUL in the message itself
+
+
+@pytest.mark.parametrize("offset", [1, 3, 7])
+@pytest.mark.parametrize("name", LOCAL)
+def test_unaligned_int64_buffers_are_read_without_ub(name, offset):
+    """Under make test-sanitize (UBSan with -fsanitize=alignment) a misaligned int64 read aborts."""
+    import numpy as np
+
+    n = 1000
+    raw = bytearray(8 * n + offset)
+    view = memoryview(raw)[offset:].cast("q")
+    for i in range(n):
+        view[i] = 3 * i
+    as_numpy = np.frombuffer(raw, dtype=np.int64, count=n, offset=offset)
+    assert as_numpy.ctypes.data % 8 != 0
+    mode = None if name == "python" else "buffer"
+    with peaje.engine(name) as engine:
+        for values in (view, as_numpy, as_numpy[::3]):
+            targets = [0, 3 * (len(values) - 1) * (values.strides[0] // 8), 1]
+            expected = [0, len(values) - 1, -1]
+            assert engine.search(values, targets, mode=mode) == expected
+
+
+@pytest.mark.parametrize(
+    ("targets", "expected"),
+    [
+        (b"\x01\x02", "InvalidArgument"),
+        (bytearray(b"\x01"), "InvalidArgument"),
+        ("12", "InvalidArgument"),
+        (lambda: (x for x in [3, 1]), "[2, 0]"),
+        ([True] * (MAX_TARGETS + 1), "TooLarge"),  # the cap before any target is converted
+        (lambda: (True for _ in range(MAX_TARGETS + 1)), "InvalidArgument"),  # in order
+    ],
+    ids=["bytes", "bytearray", "str", "generator", "capped list of bools", "iterator of bools"],
+)
+@pytest.mark.parametrize("name", LOCAL)
+def test_every_engine_answers_odd_targets_alike(name, targets, expected):
+    if callable(targets):
+        targets = targets()  # a fresh generator for each engine
+    with peaje.engine(name) as engine:
+        assert outcome(lambda: engine.search([1, 2, 3, 4], targets)) == expected
+
+
+@pytest.mark.parametrize("mode", ["copy", "lazy", "buffer"])
+@pytest.mark.parametrize("name", LOCAL)
+def test_a_spec_outside_resident_mode_is_refused_alike(name, mode):
+    with peaje.engine(name) as engine:
+        with pytest.raises(peaje.InvalidArgument, match="resident data"):
+            engine.search("range:5", [1], mode=mode)
+
+
 def test_zz_publish_the_table():
     """Writes what was tried and how each was answered (runs last in this module)."""
-    faces = [f"http {e}" for e in ENGINES] + ["grpc direct"]
+    faces = [f"http {e}" for e in ENGINES] + ["grpc direct"] + [f"in-process {e}" for e in LOCAL]
     names = list(dict.fromkeys(name for name, _ in ANSWERS))
     width = max(len(n) for n in names) if names else 10
     lines = [f"{'bad input':<{width}}  " + "  ".join(f"{f:<18}" for f in faces)]
