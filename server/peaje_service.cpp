@@ -240,6 +240,11 @@ std::optional<std::uint64_t> count_inline_values(const grpc::ByteBuffer& request
       } else if (inner == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
         std::uint32_t packed = 0;
         if (!in.ReadVarint32(&packed)) return std::nullopt;
+        if (count + packed <= stop_after) {  // at most one value per byte: within the cap unread
+          if (!in.Skip(static_cast<int>(packed))) return std::nullopt;
+          count += packed;
+          continue;
+        }
         // Each varint ends at a byte below 0x80: count those, chunk by chunk, without copying.
         for (std::uint32_t left = packed; left > 0;) {
           const void* data = nullptr;

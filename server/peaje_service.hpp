@@ -49,10 +49,11 @@ class FrameworkStatusInterceptorFactory final
 // How long a caller refused for "server busy" is asked to wait before retrying.
 inline constexpr int kBusyRetryMs = 1000;
 
-// The number of inline values (SearchRequest.values) a serialized request carries, counted
-// without parsing or copying it (one pass over the packed bytes), so that too many are refused
-// before any is allocated. Stops counting once past `stop_after`. nullopt when the bytes are not
-// a well-formed message.
+// How many inline values (SearchRequest.values) a serialized request carries, read from its
+// bytes without parsing or copying them, so that too many are refused before any is allocated:
+// at least the true count, counting each packed byte as one value while the total stays within
+// `stop_after` (nothing to read then); past it, the packed bytes are counted exactly (a value
+// per byte below 0x80) and counting stops. nullopt when the bytes are not a well-formed message.
 std::optional<std::uint64_t> count_inline_values(const grpc::ByteBuffer& request,
                                                  std::uint64_t stop_after);
 
