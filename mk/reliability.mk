@@ -15,6 +15,8 @@ ATHERIS := $(PY) tests/fuzz/atheris_native.py -artifact_prefix=build/atheris- bu
 EXTRA_TESTS += test-fuzz-python
 # make test-sanitize also sends the hostile-input catalogue to the ASan+UBSan server.
 SANITIZE_PYTEST_ARGS += tests/security/test_hostile_input.py
+# ... and the hostile-object differential over every in-process engine (hypothesis, bounded).
+SANITIZE_PYTEST_ARGS += tests/fuzz/test_hostile_objects.py
 
 .PHONY: test-faults soak overload test-fuzz-python fuzz-python
 
