@@ -4,6 +4,8 @@ compute what the talk computed (with the one out-of-bounds fix)."""
 from __future__ import annotations
 
 import importlib
+import subprocess
+import sys
 
 import pytest
 
@@ -63,3 +65,16 @@ def test_recursion_depth_matches_the_search():
     finally:
         binarysearch.binary_search = original
     assert calls == binarysearch.recursion_depth()
+
+
+def test_no_api_server_or_engine_code_imports_the_talk():
+    # The talk's modules are a subject of study: loading the API and every engine leaves them out.
+    code = (
+        "import sys, peaje, peaje.api.app\n"
+        "for name in ('python', 'native'):\n"
+        "    peaje.engine(name).search([1, 2, 3], [2])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('peaje.talk')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
