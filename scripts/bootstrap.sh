@@ -10,6 +10,7 @@ APT_PACKAGES=(
   libgtest-dev libbenchmark-dev
   gdb  # the talk's segfault demo: a backtrace of the crashed child (make talk-segfault)
   wrk chromium  # HTTP load generator; headless browser for the offline /docs check
+  linux-perf  # perf: where each binding's call spends its time (peaje.bench.bindings)
 )
 
 missing=()

@@ -17,7 +17,6 @@ from typing import NamedTuple
 import peaje
 from peaje.engine import ENGINES
 from peaje.limits import MODES
-from peaje.native import SortedArray
 from peaje.reference import dataset
 
 
@@ -204,11 +203,7 @@ class Engines:
 
 def prepare(case: Case, engines: Engines) -> Callable[[], object]:
     """A zero-argument call running `case` once; everything it reuses is built here."""
-    if case.kind == "noop":
-        if case.path == "native":
-            from peaje import _native
-
-            return _native.noop
+    if case.kind == "noop":  # an in-process engine's noop is its binding's own compiled no-op
         return engines.get(case.path, case.transport, case.client).noop
     if case.kind == "bytes-dict":
         engine = engines.get(case.path, case.transport, case.client)
@@ -218,8 +213,8 @@ def prepare(case: Case, engines: Engines) -> Callable[[], object]:
     engine = engines.get(engine_name, case.transport, case.client)
     targets = target_values(case.size, case.targets)
     spec, repeat = spec_of(case.size), case.repeat
-    if case.path == "native-resident":
-        values = SortedArray.from_spec(spec)  # built once, as a caller keeping it would
+    if mode == "resident" and hasattr(engine, "SortedArray"):  # an in-process engine
+        values = engine.SortedArray.from_spec(spec)  # built once, as a caller keeping it would
     elif mode == "resident":
         values = spec  # the engine (or the server) builds the dataset once and caches it
         engine.search(spec, targets[:1], mode="resident")

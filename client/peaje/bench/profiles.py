@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from peaje.bench.paths import BYTES_DICT_PATHS, SEARCH_PATHS, Case
+from peaje.inprocess import BINDINGS
 
 REPEATS = (1, 10, 100, 1000, 10000, 100000)
 
@@ -103,7 +104,7 @@ def cases(profile: Profile, transports: tuple[str, ...]) -> list[Case]:
         for p in batch_paths
     ]
     # The transport ladder: the bare crossing, and one search, on every rung.
-    out.append(Case("noop", "native"))
+    out += [Case("noop", name) for name in BINDINGS]  # each in-process binding's own no-op
     ladder = [t for t in transports]
     out += [Case("noop", "grpc", transport=t) for t in ladder]
     if "grpc-resident" in paths:

@@ -1,4 +1,5 @@
-"""The in-process toll table: python vs native in each data mode, per repeat.
+"""The in-process toll table: python vs each in-process engine (native = pybind11, nanobind,
+cython) in each data mode, per repeat.
 
 The talk's experiment: search target 66666 in range:100000, the batch run `repeat` times inside
 one call. Copy mode pays to convert the whole list on every call, so it loses to Python at small
@@ -16,10 +17,13 @@ from dataclasses import dataclass
 
 import peaje
 from peaje.bench.timing import Timing, format_ns, time_call
-from peaje.native import SortedArray
+from peaje.inprocess import BINDINGS
 
 REPEATS = (1, 10, 100, 1000, 10000, 100000)
-PATHS = ("python", "native-copy", "native-lazy", "native-buffer", "native-resident")
+MODES = ("copy", "lazy", "buffer", "resident")
+# One table per in-process engine: python, then the engine in each data mode.
+TABLES = {name: ("python", *(f"{name}-{mode}" for mode in MODES)) for name in BINDINGS}
+PATHS = ("python", *(path for paths in TABLES.values() for path in paths[1:]))
 
 
 @dataclass(frozen=True)
@@ -33,20 +37,24 @@ class Row:
 
 
 def measure(spec: str, target: int, repeats, samples: int, progress=None) -> list[Row]:
-    python, native = peaje.engine("python"), peaje.engine("native")
-    size_values = python.search(spec, [0])  # validates the spec early
-    del size_values
+    python = peaje.engine("python")
+    python.search(spec, [0])  # validates the spec early
     values = list(peaje.reference.dataset(spec))
     buffer = array.array("q", values)
-    resident = SortedArray(spec)
     targets = [target]
-    calls = {
-        "python": lambda k: python.search(values, targets, repeat=k),
-        "native-copy": lambda k: native.search(values, targets, mode="copy", repeat=k),
-        "native-lazy": lambda k: native.search(values, targets, mode="lazy", repeat=k),
-        "native-buffer": lambda k: native.search(buffer, targets, mode="buffer", repeat=k),
-        "native-resident": lambda k: native.search(resident, targets, mode="resident", repeat=k),
-    }
+    calls = {"python": lambda k: python.search(values, targets, repeat=k)}
+    for name in BINDINGS:
+        engine = peaje.engine(name)
+        data = {
+            "copy": values,
+            "lazy": values,
+            "buffer": buffer,
+            "resident": engine.SortedArray(spec),
+        }
+        for mode in MODES:
+            calls[f"{name}-{mode}"] = lambda k, s=engine.search, v=data[mode], m=mode: s(
+                v, targets, mode=m, repeat=k
+            )
     rows = []
     for k in repeats:
         expected = calls["python"](k)
@@ -72,35 +80,41 @@ def crossover(rows: list[Row], path: str) -> int | None:
     return winning
 
 
-def render(rows: list[Row], spec: str, target: int) -> str:
-    header = f"{'repeat':>7} | " + " | ".join(f"{p:>22}" for p in PATHS)
-    lines = [
-        f"In-process toll: search [{target}] in {spec}, batch run `repeat` times per call",
-        "(median per call; x = speed-up over python, <1 means slower than python)",
-        "",
-        header,
-        "-" * len(header),
-    ]
+def render_table(rows: list[Row], name: str) -> list[str]:
+    """One engine's table: python and the engine in each data mode, its copy toll, crossovers."""
+    paths = TABLES[name]
+    header = f"{'repeat':>7} | " + " | ".join(f"{p:>22}" for p in paths)
+    lines = [f"{name} ({BINDINGS[name].library})", header, "-" * len(header)]
     for row in rows:
         cells = [f"{format_ns(row.timings['python'].median_ns):>22}"]
-        for path in PATHS[1:]:
+        for path in paths[1:]:
             t = format_ns(row.timings[path].median_ns)
             cells.append(f"{t + f' ({row.ratio(path):.3g}x)':>22}")
         lines.append(f"{row.repeat:>7} | " + " | ".join(cells))
     lines.append("")
-    first = rows[0]
-    copy_toll = first.timings["native-copy"].median_ns - first.timings["native-resident"].median_ns
+    first, copy, resident = rows[0], f"{name}-copy", f"{name}-resident"
+    copy_toll = first.timings[copy].median_ns - first.timings[resident].median_ns
     lines.append(
         f"copy-mode toll at repeat={first.repeat}: {format_ns(copy_toll)} per call "
-        f"({1 / first.ratio('native-copy'):.3g}x python's time)"
+        f"({1 / first.ratio(copy):.3g}x python's time)"
     )
-    for path in PATHS[1:]:
+    for path in paths[1:]:
         k = crossover(rows, path)
         lines.append(
-            f"{path:<16} beats python from repeat={k}"
+            f"{path:<18} beats python from repeat={k}"
             if k is not None
-            else f"{path:<16} never beats python in this range"
+            else f"{path:<18} never beats python in this range"
         )
+    return lines
+
+
+def render(rows: list[Row], spec: str, target: int) -> str:
+    lines = [
+        f"In-process toll: search [{target}] in {spec}, batch run `repeat` times per call",
+        "(median per call; x = speed-up over python, <1 means slower than python)",
+    ]
+    for name in TABLES:
+        lines += ["", *render_table(rows, name)]
     return "\n".join(lines)
 
 

@@ -2,6 +2,8 @@
 
     http-python   POST /v1/python/*  through the API, pure-Python engine
     http-native   POST /v1/native/*  through the API, in-process pybind11 engine
+    http-nanobind POST /v1/nanobind/*  the same, through nanobind
+    http-cython   POST /v1/cython/*  the same, through Cython
     http-grpc     POST /v1/grpc/*    through the API, which calls peaje-server
     grpc-direct   peaje-server itself, no HTTP front: http-grpc minus this is the front's cost
     http-*-protobuf  the same three HTTP paths with peaje.v1 protobuf bodies instead of JSON
@@ -140,6 +142,14 @@ class PythonHttpUser(HttpPeajeUser):
 
 class NativeHttpUser(HttpPeajeUser):
     path, engine = "http-native", "native"
+
+
+class NanobindHttpUser(HttpPeajeUser):
+    path, engine = "http-nanobind", "nanobind"
+
+
+class CythonHttpUser(HttpPeajeUser):
+    path, engine = "http-cython", "cython"
 
 
 class GrpcHttpUser(HttpPeajeUser):

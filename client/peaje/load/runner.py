@@ -43,6 +43,8 @@ LOCUSTFILE = Path(__file__).with_name("locustfile.py")
 PATH_CLASSES = {
     "http-python": "PythonHttpUser",
     "http-native": "NativeHttpUser",
+    "http-nanobind": "NanobindHttpUser",
+    "http-cython": "CythonHttpUser",
     "http-grpc": "GrpcHttpUser",
     "grpc-direct": "GrpcUser",
     "http-python-protobuf": "PythonProtobufHttpUser",

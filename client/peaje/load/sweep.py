@@ -2,6 +2,7 @@
 native work done inside the API process versus the same work behind peaje-server.
 
     http-native   the API runs the search in its own process: its CPU and GIL are shared
+    http-nanobind, http-cython  the same in-process work through the other two bindings
     http-grpc     the API forwards to peaje-server: the work runs apart from the API
     grpc-direct   peaje-server alone: the ceiling without the HTTP front
 
@@ -35,7 +36,7 @@ from peaje.processes import results_root
 from peaje.runs import sigterm_as_interrupt, write_manifest
 
 SWEEP_SCHEMA = "peaje.load.sweep/1"
-PATHS = ("http-native", "http-grpc", "grpc-direct")
+PATHS = ("http-native", "http-nanobind", "http-cython", "http-grpc", "grpc-direct")
 USERS = (1, 4, 16, 64)
 # More users buying less than this much more throughput: the path has saturated.
 SATURATION_GAIN = 1.10
