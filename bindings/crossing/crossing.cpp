@@ -241,9 +241,7 @@ Ref claimed_item(PyObject* seq, Py_ssize_t i, const char* what) {
 }
 
 [[noreturn]] void throw_unsorted(std::size_t i, std::int64_t v, std::int64_t previous) {
-  throw invalid_argument("values must be sorted ascending: " + where("values", i) + " = " +
-                         std::to_string(v) + " is less than " + where("values", i - 1) + " = " +
-                         std::to_string(previous));
+  throw unsorted_error(i, v, previous);  // core owns the wording
 }
 
 // copy: the talk's path. The values become a fresh native array on every call, validated

@@ -46,13 +46,17 @@ std::int64_t first_unsorted(std::span<const std::int64_t> values) noexcept {
   return -1;
 }
 
+Error unsorted_error(std::size_t i, std::int64_t value, std::int64_t previous) {
+  return invalid_argument("values must be sorted ascending: values[" + std::to_string(i) +
+                          "] = " + std::to_string(value) + " is less than values[" +
+                          std::to_string(i - 1) + "] = " + std::to_string(previous));
+}
+
 void require_sorted(std::span<const std::int64_t> values) {
   const std::int64_t bad = first_unsorted(values);
   if (bad >= 0) {
     const auto i = static_cast<std::size_t>(bad);
-    throw invalid_argument("values must be sorted ascending: values[" + std::to_string(i) +
-                           "] = " + std::to_string(values[i]) + " is less than values[" +
-                           std::to_string(i - 1) + "] = " + std::to_string(values[i - 1]));
+    throw unsorted_error(i, values[i], values[i - 1]);
   }
 }
 

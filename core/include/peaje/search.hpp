@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <span>
 
+#include "peaje/error.hpp"
+
 namespace peaje {
 
 // Index of the leftmost element equal to `target` in [0, n), or -1. `at(i)` reads element i
@@ -44,5 +46,9 @@ std::int64_t first_unsorted(std::span<const std::int64_t> values) noexcept;
 
 // Throws kInvalidArgument naming the first out-of-order index.
 void require_sorted(std::span<const std::int64_t> values);
+
+// The one wording of "values[i] = value is less than values[i-1] = previous", for every face
+// that checks order while it converts (the bindings' copy mode, the server's inline values).
+Error unsorted_error(std::size_t i, std::int64_t value, std::int64_t previous);
 
 }  // namespace peaje
