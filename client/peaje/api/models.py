@@ -34,7 +34,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from peaje.arguments import short_repr
+from peaje.arguments import role_text, short_repr
 from peaje.limits import DEFAULT_DATASET, INT64_MAX, INT64_MIN, MAX_REPEAT, MODES, UTF8_ERRORS
 
 # JSON Schema's "integer" admits 1.0 (the same number as 1); this API reads integer literals
@@ -93,8 +93,10 @@ def type_error(message: str) -> PydanticCustomError:
     return PydanticCustomError("peaje_type_error", "{message}", {"message": message})
 
 
-def decode_item(item: Any, place: str, role: str) -> Item:
-    """Text as is; {"base64": "..."} -> its bytes; anything else a type error at `place`."""
+def decode_item(item: Any, where: tuple[int, int] | str, key: Any, is_value: bool) -> Item:
+    """Text as is; {"base64": "..."} -> its bytes; anything else a type error naming the entry
+    (`where`: (index, 0 or 1) of a pair, or an object's key) and the key. The messages are built
+    only on error: a valid body pays one type check per item."""
     if isinstance(item, str):
         return item
     if isinstance(item, dict) and len(item) == 1 and isinstance(item.get("base64"), str):
@@ -104,10 +106,19 @@ def decode_item(item: Any, place: str, role: str) -> Item:
             raise PydanticCustomError(
                 "peaje_invalid_argument",
                 "{place}: invalid base64 in a bytes item ({role}): {error}",
-                {"place": place, "role": role, "error": str(e)},
+                {"place": _place(where), "role": role_text(key, is_value), "error": str(e)},
             ) from None
     kind = "an object other than {base64}" if isinstance(item, dict) else _json_type(item)
-    raise type_error(f'{place}: expected text or {{"base64": ...}} for {role}, got {kind}')
+    raise type_error(
+        f'{_place(where)}: expected text or {{"base64": ...}} for {role_text(key, is_value)}, '
+        f"got {kind}"
+    )
+
+
+def _place(where: tuple[int, int] | str) -> str:
+    if isinstance(where, tuple):
+        return f"entries[{where[0]}][{where[1]}]"
+    return f"entries[{short_repr(where)}]"
 
 
 def _json_type(item: Any) -> str:
@@ -118,12 +129,7 @@ def _json_type(item: Any) -> str:
 def decode_entries(entries: Any) -> list[tuple[Item, Item]] | dict[str, Item]:
     """The entries of a bytes-dict body, checked against ENTRIES_SCHEMA and base64-decoded."""
     if isinstance(entries, dict):
-        return {
-            key: decode_item(
-                item, f"entries[{short_repr(key)}]", f"the value of key {short_repr(key)}"
-            )
-            for key, item in entries.items()
-        }
+        return {key: decode_item(item, key, key, True) for key, item in entries.items()}
     if not isinstance(entries, list):
         raise type_error(
             f"entries: expected an array of [key, value] pairs or an object, got "
@@ -136,9 +142,8 @@ def decode_entries(entries: Any) -> list[tuple[Item, Item]] | dict[str, Item]:
             raise type_error(
                 f"entries[{i}]: an entry is a [key, value] array of two items, got {what}"
             )
-        key = decode_item(entry[0], f"entries[{i}][0]", f"key {short_repr(entry[0])}")
-        role = f"the value of key {short_repr(entry[0])}"
-        pairs.append((key, decode_item(entry[1], f"entries[{i}][1]", role)))
+        key, value = entry
+        pairs.append((decode_item(key, (i, 0), key, False), decode_item(value, (i, 1), key, True)))
     return pairs
 
 
