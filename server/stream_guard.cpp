@@ -33,9 +33,15 @@ std::uint64_t StreamGuard::open(grpc_call* call, bool client_sends) {
     id = next_id_++;
     refused = max_streams_ > 0 && open_ >= max_streams_;
     ++open_;
-    streams_.emplace(id, Stream{call, Clock::now(), client_sends, refused, false, false});
+    streams_.emplace(id, Stream{call, Clock::now(), client_sends, refused, false});
   }
-  if (refused) wake_.notify_all();
+  // Ended here, on the call's own thread, before its handler runs: it never answers anything.
+  if (refused) {
+    const std::string busy = "server busy: all " + std::to_string(max_streams_) +
+                             " stream slots (reflection, health Watch) are in use "
+                             "(--max-streams); retry";
+    grpc_call_cancel_with_status(call, GRPC_STATUS_UNAVAILABLE, busy.c_str(), nullptr);
+  }
   return id;
 }
 
@@ -64,9 +70,6 @@ void StreamGuard::watch() {
   const auto period = idle_timeout_.count() > 0
                           ? std::clamp<std::chrono::milliseconds>(idle_timeout_ / 4, 10ms, 1000ms)
                           : std::chrono::milliseconds(1000);
-  const std::string busy = "server busy: all " + std::to_string(max_streams_) +
-                           " stream slots (reflection, health Watch) are in use (--max-streams); "
-                           "retry";
   const std::string idle = "stream closed: no message from the client for " +
                            std::to_string(idle_timeout_.count()) + " ms (--stream-idle-seconds)";
   std::unique_lock lock(mutex_);
@@ -82,11 +85,8 @@ void StreamGuard::watch() {
         it = streams_.erase(it);
         continue;
       }
-      if (!stream.cancelled && stream.refused) {
-        to_end.emplace_back(stream.call, &busy);
-        stream.cancelled = true;
-      } else if (!stream.cancelled && stream.client_sends && idle_timeout_.count() > 0 &&
-                 now - stream.last_message > idle_timeout_) {
+      if (!stream.cancelled && stream.client_sends && idle_timeout_.count() > 0 &&
+          now - stream.last_message > idle_timeout_) {
         to_end.emplace_back(stream.call, &idle);
         stream.cancelled = true;
       }

@@ -25,7 +25,8 @@ class StreamGuard {
   StreamGuard& operator=(const StreamGuard&) = delete;
 
   // A stream started. The guard holds a reference to `call` until close(); a stream past the
-  // allowance is ended at once with UNAVAILABLE. `client_sends`: bidi or client streaming.
+  // allowance is ended at once, here, with UNAVAILABLE. `client_sends`: bidi or client
+  // streaming (the idle timeout applies to those only).
   std::uint64_t open(grpc_call* call, bool client_sends);
   void touch(std::uint64_t id);  // the client sent a message
   void close(std::uint64_t id);  // the call is over
@@ -38,8 +39,7 @@ class StreamGuard {
     grpc_call* call;
     Clock::time_point last_message;
     bool client_sends;
-    bool refused;    // over the allowance: to be ended at once
-    bool cancelled;  // ended by the guard
+    bool cancelled;  // ended by the guard (over the allowance, or idle)
     bool closed;     // over; the reference is dropped by the watchdog
   };
 

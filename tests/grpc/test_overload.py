@@ -150,7 +150,7 @@ def test_a_silent_stream_is_closed_after_the_idle_timeout():
             stream.close()
             assert closed.value.code() == grpc.StatusCode.UNAVAILABLE
             assert "no message from the client" in closed.value.details()
-            assert 0.9 < time.monotonic() - start < 10
+            assert 0.5 < time.monotonic() - start < 10  # the timeout is 1 s from its last message
 
 
 GRPCURL = Path(__file__).resolve().parents[2] / ".tools" / "bin" / "grpcurl"
