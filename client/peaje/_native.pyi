@@ -1,19 +1,20 @@
 """Type stub of peaje._native, the pybind11 module (bindings/native_module.cpp): the C++ core's
-in-process face. Errors: peaje.InvalidArgument / TooLarge (ValueError), TypeError,
-peaje.DeadlineExceeded past `timeout` seconds."""
+in-process face. Errors: peaje.InvalidArgument / TooLarge (ValueError), TypeError; a call past
+`timeout` seconds raises peaje.DeadlineExceeded."""
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from types import ModuleType
-from typing import SupportsIndex
+from typing import ClassVar, SupportsIndex
 
 from typing_extensions import Buffer
 
 # What the mapping's keys and values may be: str (encoded per `errors`) or bytes-like.
 _Text = str | bytes | bytearray | memoryview
+_Targets = Iterable[SupportsIndex]
 
 def search_copy(
     values: Sequence[SupportsIndex],
-    targets: Iterable[SupportsIndex],
+    targets: _Targets,
     repeat: int = 1,
     timeout: float | None = None,
 ) -> list[int]:
@@ -21,14 +22,14 @@ def search_copy(
 
 def search_lazy(
     values: Sequence[SupportsIndex],
-    targets: Iterable[SupportsIndex],
+    targets: _Targets,
     repeat: int = 1,
     timeout: float | None = None,
 ) -> list[int]:
     """Search by probing only O(log n) items of the sequence; order is trusted."""
 
 def search_buffer(
-    values: Buffer, targets: Iterable[SupportsIndex], repeat: int = 1, timeout: float | None = None
+    values: Buffer, targets: _Targets, repeat: int = 1, timeout: float | None = None
 ) -> list[int]:
     """Zero-copy search over an int64 buffer; order is trusted."""
 
@@ -57,13 +58,37 @@ class SortedArray(Buffer):
     @staticmethod
     def from_spec(spec: str) -> SortedArray: ...
     def search(
-        self, targets: Iterable[SupportsIndex], repeat: int = 1, timeout: float | None = None
+        self, targets: _Targets, repeat: int = 1, timeout: float | None = None
     ) -> list[int]: ...
+    def find(self, target: SupportsIndex) -> int: ...
     def __len__(self) -> int: ...
     def __getitem__(self, index: int) -> int: ...
     def __buffer__(self, flags: int, /) -> memoryview: ...
     @property
     def nbytes(self) -> int: ...
+
+class Engine:
+    """An engine's compiled face: the data mode is dispatched in C++."""
+
+    takes_timeout: ClassVar[bool]
+    def __init__(
+        self, datasets: Callable[[str], SortedArray], timeout: float | None = None
+    ) -> None: ...
+    def search(
+        self,
+        values: object,
+        targets: _Targets,
+        *,
+        mode: str | None = None,
+        repeat: int = 1,
+        timeout: float | None = None,
+    ) -> list[int]: ...
+    def to_bytes_dict(
+        self,
+        mapping: Mapping[_Text, _Text] | Iterable[tuple[_Text, _Text]],
+        errors: str = "strict",
+        timeout: float | None = None,
+    ) -> dict[bytes, bytes]: ...
 
 class _Limits(ModuleType):
     MAX_DATASET_SIZE: int

@@ -16,6 +16,7 @@ fixtures all go through it.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import sys
 import tempfile
@@ -213,21 +214,23 @@ class LocalStack:
 
     def start_api(self) -> Service:
         """uvicorn peaje.api:app (one worker), the "grpc" engine pointed at the stack's server
-        unless api_env says otherwise; ready once `api_probe` answers 200."""
+        unless api_env says otherwise; ready once `api_probe` answers 200. Port 0: uvicorn binds
+        a free one and logs it ("Uvicorn running on ...", at its default info level), so no
+        other process can take the port between choosing and binding it."""
         env = {"PEAJE_GRPC_TARGET": self.grpc_target} if self.grpc_target else {}
-        port = self.api_port or free_port()
-        self.api = Service(
-            "api",
-            api_command(HOST, port, "peaje.api:app", *self.api_options),
-            self.workdir / "api.log",
-            {**env, **self.api_env},
-        )
-        self.api.address = self.api_url = f"http://{HOST}:{port}"
-        probe = f"{self.api_url}{self.api_probe}"
-        self.api.start().wait_ready(
-            lambda: http_ok(probe), f"answering {self.api_probe}", self.timeout
-        )
-        return self.api
+        command = api_command(HOST, self.api_port, "peaje.api:app", *self.api_options)
+        self.api = Service("api", command, self.workdir / "api.log", {**env, **self.api_env})
+        api = self.api
+
+        def ready() -> bool:
+            if not api.address:
+                bound = re.search(rf"Uvicorn running on (http://{re.escape(HOST)}:\d+)", api.log())
+                api.address = bound.group(1) if bound else ""
+            return bool(api.address) and http_ok(f"{api.address}{self.api_probe}")
+
+        api.start().wait_ready(ready, f"answering {self.api_probe}", self.timeout)
+        self.api_url = api.address
+        return api
 
     def start_locust(self) -> Service:
         from peaje.load.webui import web_ui_command

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import inspect
 import re
 from pathlib import Path
 
@@ -39,13 +40,24 @@ def is_property(node: ast.FunctionDef) -> bool:
 
 
 def runtime_params(function) -> list[str] | None:
-    """Parameter names from a pybind11/nanobind signature line "name(a: T, b: U = 1) -> R"."""
+    """Parameter names from a pybind11/nanobind signature line "name(a: T, b: U = 1) -> R", or
+    from inspect (Cython's functions carry a signature)."""
     first = (function.__doc__ or "").strip().splitlines()[:1]
     match = re.match(r"\w+\((.*)\)\s*->", first[0]) if first else None
     if not match:
-        return None
+        try:
+            parameters = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            return None
+        return [p for p in parameters if p != "self"]
     params = [p.split(":")[0].strip() for p in re.split(r",\s*(?![^\[]*\])", match.group(1))]
     return [p for p in params if p and p not in ("self", "/", "*")]
+
+
+def members(node: ast.ClassDef) -> set[str]:
+    names = {m.name for m in node.body if isinstance(m, ast.FunctionDef)}
+    names |= {m.target.id for m in node.body if isinstance(m, ast.AnnAssign)}
+    return names
 
 
 def test_the_package_is_typed_and_the_native_module_has_a_stub() -> None:
@@ -59,6 +71,10 @@ def test_stub_names_match_the_module(stub: Path) -> None:
     assert not hasattr(module, "__file__") or not module.__file__.endswith(".py"), "compiled only"
     declared = stub_tree(stub)
     assert public(declared) == public(dir(module)) - {"annotations"}
+    for name, node in declared.items():
+        if isinstance(node, ast.ClassDef) and not name.startswith("_"):
+            runtime = getattr(module, name)
+            assert public(members(node)) == public(dir(runtime)), name
 
 
 @pytest.mark.parametrize("stub", STUBS, ids=lambda p: p.name)
