@@ -6,6 +6,7 @@ spec within the caps", so some schema-valid bodies are refused (422/413) by desi
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -14,6 +15,8 @@ from pathlib import Path
 import httpx
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
+LONE_SURROGATE = re.compile(r"\\ud[89a-f][0-9a-f]{2}", re.IGNORECASE)
+NON_ASCII = re.compile(r"\\u(00[89a-f]|0[1-9a-f]|[1-9a-ce-f])[0-9a-f]", re.IGNORECASE)
 
 
 def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_url, tmp_path):
@@ -22,6 +25,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_url, tmp
         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
         "--max-examples", "25", "--seed", "20261125", "--workers", "1",
         "--request-timeout", "20", "--max-failures", "5",
+        "--report", "har", "--report-har-path", str(tmp_path / "requests.har"),
     ]  # fmt: skip
     result = subprocess.run(
         command, capture_output=True, text=True, timeout=300, cwd=tmp_path,
@@ -37,3 +41,8 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(api_url, tmp
     assert operations >= 9  # search, bytes-dict, engines, noop, metrics; GET+HEAD health, ready
     selected = rf"Selected: {operations}/{operations}\s+Tested: {operations}\b"
     assert re.search(selected, report), report
+    # The hooks' hostile text was sent: lone surrogates as JSON escapes, and other non-ASCII.
+    har = json.loads((tmp_path / "requests.har").read_text())
+    bodies = [e["request"].get("postData", {}).get("text", "") for e in har["log"]["entries"]]
+    assert sum(bool(LONE_SURROGATE.search(body)) for body in bodies) >= 10, bodies[:20]
+    assert sum(bool(NON_ASCII.search(body)) for body in bodies) >= 10, bodies[:20]
