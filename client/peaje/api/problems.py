@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -40,6 +41,7 @@ from peaje.errors import DeadlineExceeded, InvalidArgument, TooLarge, Unavailabl
 from peaje.limits import INT64_MAX, INT64_MIN
 
 PROBLEM = "urn:peaje:problem:"
+JSON_POSITION = re.compile(r"\s*(at )?line \d+ column \d+.*$|:?\s*\(char \d+\)$")
 MEDIA_TYPE = "application/problem+json"
 log = logging.getLogger("peaje.api")
 
@@ -163,8 +165,9 @@ def validation_message(error: dict[str, Any]) -> str:
         return f"{place}: unknown member"
     if kind in ("model_attributes_type", "dict_type") and place == "body":
         return "the body must be a JSON object, sent as Content-Type: application/json"
-    if kind == "json_invalid":
-        return f"the body is not valid JSON: {error.get('ctx', {}).get('error', '')}"
+    if kind == "json_invalid":  # the parser's words, less its position (a parser detail)
+        why = JSON_POSITION.sub("", str(error.get("ctx", {}).get("error", ""))).rstrip(": ")
+        return f"the body is not valid JSON: {why}"
     return f"{place}: {error.get('msg', 'invalid')}"
 
 
