@@ -252,23 +252,30 @@ async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
 
 
 def in_process_costs() -> dict[str, float]:
-    """CPU us per request of the API and its FastAPI floor, in this process (uvloop)."""
+    """CPU us per request of the API and its FastAPI floor, in this process (uvloop); and of
+    the API without its timing middleware (Server-Timing ``app``, the Prometheus metrics and
+    their route labels), which measures what that observability costs in place."""
     import uvloop
 
     from peaje.api.app import create_app
+    from peaje.api.middleware import RequestTiming
     from peaje.bench.floor_apps import fastapi_noop
 
-    api = create_app()
-    apps = {"api": api, "floor": fastapi_noop}
+    untimed = create_app()
+    untimed.user_middleware[:] = [m for m in untimed.user_middleware if m.cls is not RequestTiming]
+    apps = {"api": create_app(), "floor": fastapi_noop}
     chosen = [load for load in LOADS if load.server in apps and "grpc" not in load.path]
 
     async def measure() -> dict[str, float]:
-        return {
-            load.name: await asgi_cpu_us(
-                apps[load.server], load, 200 if "10k" in load.name else 3000
-            )
-            for load in chosen
-        }
+        costs = {}
+        for load in chosen:
+            repeat = 200 if "10k" in load.name else 3000
+            costs[load.name] = await asgi_cpu_us(apps[load.server], load, repeat)
+            if load.name in (NOOP, SEARCH):
+                costs[f"{load.name}, no timing middleware"] = await asgi_cpu_us(
+                    untimed, load, repeat
+                )
+        return costs
 
     return uvloop.run(measure())
 
@@ -377,6 +384,10 @@ def print_in_process(costs: dict[str, float]) -> dict[str, float]:
             ratio = costs[denominator] / costs[numerator]  # req/s ratio = inverse cost ratio
             print(f"  {what:<50} {ratio:6.2f}x  ({costs[numerator]:.1f} vs "
                   f"{costs[denominator]:.1f} us)")  # fmt: skip
+    for name in (NOOP, SEARCH):
+        untimed = costs[f"{name}, no timing middleware"]
+        print(f"  {name}: {costs[name]:.1f} us, {untimed:.1f} without the timing middleware "
+              f"(Server-Timing app + metrics: {costs[name] - untimed:.1f} us)")  # fmt: skip
     return costs
 
 
