@@ -340,12 +340,14 @@ class Report:
     flamegraphs: list[str] = field(default_factory=list)
     load_sweep: dict | None = None
     http_encodings: list[dict] = field(default_factory=list)  # peaje.bench.http_encodings
+    bindings: dict | None = None  # peaje.bench.bindings: the "Which binding?" rows and goals
     notes: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     talk: TalkRun | None = None  # the seed talk's own run (peaje.talk.suite), same as make talk
 
     MEASURED_KEYS = ("cpp_floor", "cpp_floor_O0", "coldstart", "memory", "server_ns",
-                     "flamegraphs", "load_sweep", "http_encodings", "notes")  # fmt: skip
+                     "flamegraphs", "load_sweep", "http_encodings", "bindings",
+                     "notes")  # fmt: skip
 
     @property
     def size(self) -> int:

@@ -397,6 +397,25 @@ def http_bodies_section(r: Report, s: Section) -> None:
     )  # fmt: skip
 
 
+def which_binding_section(r: Report, s: Section) -> None:
+    from peaje.bench import bindings
+
+    result = r.bindings
+    if not result:
+        s.text("Not measured this run: `python -m peaje.bench.bindings` measures it alone.")
+        return
+    s.text(
+        "The same core through the same binding-neutral crossing (bindings/crossing) and engine "
+        "face (bindings/face), behind three binding libraries: what differs is what the library "
+        f"itself costs. Best of {result['rounds']} interleaved rounds of `timeit` on the call "
+        "expression (peaje.bench.bindings); the fastest per row in bold; the ratios put "
+        "nanobind / Cython against pybind11, ours beside the issue's published anchors."
+    )
+    s.table(*bindings.table_rows(result))
+    s.text("Goals, from this run: " + "; ".join(bindings.goal_lines(result)) + ".")
+    s.text(bindings.difference_text(result))
+
+
 def flamegraphs_section(r: Report, s: Section) -> None:
     if not r.flamegraphs:
         s.text(
@@ -477,6 +496,7 @@ SECTIONS: dict[str, Callable[[Report, Section], None]] = {
     "Memory": memory_section,
     "Concurrency sweep": concurrency_section,
     "HTTP bodies: JSON against protobuf": http_bodies_section,
+    "Which binding?": which_binding_section,
     "Flamegraphs": flamegraphs_section,
     "Run manifest and noise": manifest_section,
     "Raw data": raw_data_section,
@@ -589,4 +609,9 @@ def headline_text(r: Report) -> str:
                 out.append(
                     f"  {rung.name:<24} no-op {ns(rung.noop_s):>9} = {count(eq)} python searches"
                 )
+    if r.bindings:
+        from peaje.bench import bindings
+
+        out += ["", "Which binding?", text_table(*bindings.table_rows(r.bindings))]
+        out += [f"  {line}" for line in bindings.goal_lines(r.bindings)]
     return "\n".join(out)

@@ -180,6 +180,20 @@ def run_http_encodings(notes: list[str]) -> list[dict]:
         return []
 
 
+def run_bindings(profile: Profile, notes: list[str]) -> dict | None:
+    """The "Which binding?" rows on pybind11, nanobind and Cython, with perf where it can
+    record (not on the tiny profile, which stays quick)."""
+    from peaje.bench import bindings
+
+    log("Which binding? pybind11 / nanobind / Cython rows (peaje.bench.bindings) ...")
+    tiny = profile.name == "tiny"
+    try:
+        return bindings.run(rounds=8 if tiny else 25, profile=not tiny)
+    except Exception as e:  # a binding that is not built is a note, not a failed report
+        notes.append(f"Which binding? skipped: {type(e).__name__}: {e}")
+        return None
+
+
 def run_load_sweep(profile: Profile, results_root: Path, log_path: Path) -> list[str]:
     """The load issue's sweep, short, on a stack of its own; a failure is a note, not a crash."""
     command = [
@@ -275,6 +289,7 @@ def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
     notes: list[str] = []
     measurements = measure(profile, args, outdir, notes)
     measurements["http_encodings"] = run_http_encodings(notes)
+    measurements["bindings"] = run_bindings(profile, notes)
     if profile.load_sweep_args and not args.no_load:
         log("short load sweep (peaje.load.sweep) ...")
         notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")
