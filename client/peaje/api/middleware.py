@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import time
+from asyncio import current_task
 from collections.abc import Iterable, Iterator
+from time import monotonic
 from typing import Any
 
-from starlette.datastructures import Headers
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -18,6 +19,9 @@ from peaje.engine import ENGINES
 CLOSE = {"Connection": "close"}  # a body left unread must not be parsed as the next request
 
 
+TIMED_OUT = object()  # what BodyReader.read_in_time answers past the deadline
+
+
 class BodyReader:
     """Reads a request's whole body before the app (and the in-flight count behind it) sees it:
     at most ``limit`` bytes, refused with 413 at once from Content-Length or while counting
@@ -26,35 +30,45 @@ class BodyReader:
 
     Deadline and cap live here, not in uvicorn, so they hold whichever HTTP implementation
     (h11, httptools) parses the request. A request without a body passes straight through.
+    The deadline costs no timer per request (a timer armed and cancelled per request costs
+    microseconds on the measured path): one watchdog task, while bodies are being read, wakes
+    every ``tick`` seconds and cancels the reads past their deadline.
     """
 
     def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
         self.app = app
         self.limit = limit
         self.timeout = timeout
+        self.tick = min(0.25, timeout / 4)
+        # The tasks reading a body now: [deadline, expired]. A task is here only while it
+        # awaits receive() inside read(), so a cancellation lands there and nowhere else.
+        self.reading: dict[asyncio.Task[Any], list[Any]] = {}
+        self.watchdog: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        declared = headers.get("content-length")
-        if (declared is None and "transfer-encoding" not in headers) or declared == "0":
+        declared, chunked = None, False
+        for name, value in scope["headers"]:  # ASGI header names are lower case
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if (declared is None and not chunked) or declared == b"0":
             await self.app(scope, receive, send)  # no body to wait for
             return
         if declared is not None and declared.isdigit() and int(declared) > self.limit:
             await self.too_large(scope, receive, send)
             return
-        try:
-            async with asyncio.timeout(self.timeout if self.timeout > 0 else None):
-                body = await self.read(receive)
-        except TimeoutError:
+        first = await self.read_in_time(receive)
+        if first is TIMED_OUT:
             detail = f"request body not received within {self.timeout:g} s (PEAJE_BODY_TIMEOUT)"
             await problem("request-timeout", 408, detail, headers=CLOSE)(scope, receive, send)
             return
-        if body is None:  # the client went away while sending
+        if first is None:  # the client went away while sending
             return
-        if len(body) > self.limit:
+        if len(first["body"]) > self.limit:
             await self.too_large(scope, receive, send)
             return
         replayed = False
@@ -64,18 +78,60 @@ class BodyReader:
             if replayed:
                 return await receive()  # http.disconnect, for whoever listens for it
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            return first
 
         await self.app(scope, replay, send)
 
-    async def read(self, receive: Receive) -> bytes | None:
-        """The whole body, or None on a disconnect; stops counting past the limit."""
-        message = await receive()
+    async def read_in_time(self, receive: Receive) -> Any:
+        """The body as one complete http.request message (uvicorn's own when it came in one),
+        None on a disconnect, or TIMED_OUT once the deadline has passed (the watchdog
+        cancelled the read)."""
+        if self.timeout <= 0:
+            return await self.read(receive)
+        task = current_task()
+        entry = [monotonic() + self.timeout, False]
+        reading = self.reading
+        reading[task] = entry
+        if self.watchdog is None:
+            self.watchdog = asyncio.ensure_future(self.watch())
+        try:
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                return message if "body" in message else {**message, "body": b""}  # usual case
+            return await self.read(receive, message)
+        except asyncio.CancelledError:
+            if not entry[1]:
+                raise  # not ours: a disconnect or shutdown
+            task.uncancel()  # type: ignore[union-attr]
+            return TIMED_OUT
+        finally:
+            del reading[task]
+
+    async def watch(self) -> None:
+        """Cancels reads past their deadline; ends after a second with nothing to watch."""
+        idle = 0
+        try:
+            while idle * self.tick < 1.0:
+                await asyncio.sleep(self.tick)
+                idle = 0 if self.reading else idle + 1
+                now = time.monotonic()
+                for task, entry in list(self.reading.items()):
+                    if not entry[1] and entry[0] <= now:
+                        entry[1] = True
+                        task.cancel()
+        finally:
+            self.watchdog = None
+
+    async def read(self, receive: Receive, message: Message | None = None) -> Message | None:
+        """The whole body as one message (``message``: its first, already received), or None
+        on a disconnect; stops counting past the limit (the caller then sees a body over it)."""
+        message = message or await receive()
         if message["type"] != "http.request":
             return None
         if not message.get("more_body", False):
-            return message.get("body", b"")  # the usual case: one message, no copy
-        chunks, received = [message.get("body", b"")], len(message.get("body", b""))
+            return message if "body" in message else {**message, "body": b""}  # the usual case
+        chunks = [message.get("body", b"")]
+        received = len(chunks[0])
         while received <= self.limit:
             message = await receive()
             if message["type"] != "http.request":
@@ -84,7 +140,7 @@ class BodyReader:
             received += len(chunks[-1])
             if not message.get("more_body", False):
                 break
-        return b"".join(chunks)
+        return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
     async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
         detail = f"request body larger than {self.limit} bytes"
