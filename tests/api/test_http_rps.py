@@ -16,8 +16,8 @@ CLIENTS = ["httpx", pytest.param("wrk", marks=pytest.mark.skipif(
 @pytest.mark.parametrize("client", CLIENTS)
 def test_http_rps_measures_every_endpoint_and_the_breakdown(api_url, tmp_path, client):
     out = tmp_path / "rps.json"
-    argv = ["--url", api_url, "--duration", "1", "--connections", "4", "--samples", "5",
-            "--client", client, "--json", str(out)]  # fmt: skip
+    argv = ["--url", api_url, "--duration", "1", "--rounds", "1", "--connections", "4",
+            "--samples", "5", "--client", client, "--json", str(out)]  # fmt: skip
     assert http_rps.main(argv) == 0
     results = json.loads(out.read_text())
     assert set(results["load"]) == {load.name for load in http_rps.LOADS}
