@@ -97,7 +97,7 @@ def test_body_that_is_not_declared_json_is_422_saying_so(api, content_type):
 SURROGATE_BODY = b'{"entries": [["k", "a\\ud800"]], "errors": "%s"}'
 
 
-@pytest.mark.parametrize("engine", ["python", "native", "grpc"])
+@pytest.mark.parametrize("engine", ENGINES)
 def test_lone_surrogate_escape_strict_is_422_encode_error_naming_the_key(api, engine):
     response = post(api, f"/v1/{engine}/bytes-dict", SURROGATE_BODY % b"strict")
     problem = assert_problem(response, 422, "encode-error")
@@ -105,14 +105,14 @@ def test_lone_surrogate_escape_strict_is_422_encode_error_naming_the_key(api, en
     assert (problem["object"], problem["start"], problem["end"]) == ("a\ud800", 1, 2)
 
 
-@pytest.mark.parametrize("engine", ["python", "native"])
+@pytest.mark.parametrize("engine", ["python", "native", "nanobind", "cython"])
 def test_lone_surrogate_escape_surrogatepass_encodes_it(api, engine):
     response = post(api, f"/v1/{engine}/bytes-dict", SURROGATE_BODY % b"surrogatepass")
     assert response.status_code == 200, response.text
     assert response.json()["entries"] == [["aw==", "Ye2ggA=="]]  # b"k", b"a\xed\xa0\x80"
 
 
-@pytest.mark.parametrize("engine", ["python", "native"])
+@pytest.mark.parametrize("engine", ["python", "native", "nanobind", "cython"])
 def test_surrogateescape_restores_a_byte_and_refuses_others(api, engine):
     body = b'{"entries": [["k", "caf\\udce9"]], "errors": "surrogateescape"}'
     response = post(api, f"/v1/{engine}/bytes-dict", body)
