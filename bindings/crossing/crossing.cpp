@@ -293,6 +293,16 @@ void in_slices(std::size_t n_targets, std::int64_t repeat, Search&& search, Betw
 // deadline, in slices that each check it.
 PyObject* search_native(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
                         std::int64_t repeat, const Deadline& deadline) {
+  if (repeat == 1 && !deadline.is_set() &&
+      static_cast<std::int64_t>(targets.size()) < kReleaseGilFromSearches) {
+    // A small batch, the common one-call-one-search case: results go straight into the list.
+    Ref found(checked(PyList_New(static_cast<Py_ssize_t>(targets.size()))));
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      PyList_SET_ITEM(found.get(), static_cast<Py_ssize_t>(i),
+                      checked(PyLong_FromLongLong(search_leftmost(values, targets[i]))));
+    }
+    return found.release();
+  }
   std::vector<std::int64_t> out(targets.size());
   const std::span<std::int64_t> results(out);
   auto run = [&] {
