@@ -33,6 +33,20 @@ def test_a_tiny_run_has_every_row_and_the_parts_add_up(tmp_path, capsys):
             assert parts == pytest.approx(row["p50_us"])
     assert "goal: best Python client's no-op p50 / TCP floor p50" in capsys.readouterr().out
 
+    # The report's section and its stacked bars, from the same rows.
+    from types import SimpleNamespace
+
+    from peaje.bench import plots, render
+
+    report = SimpleNamespace(rpc_decomposition=rows)
+    section = render.Section("remote")
+    render.remote_toll_section(report, section)
+    (table,) = [b for b in section.blocks if isinstance(b, render.Table)]
+    assert len(table.rows) == len(rows)
+    assert any("x the wire floor" in b for b in section.blocks if isinstance(b, str))
+    assert plots.remote_toll(report, tmp_path) == "remote_toll"
+    assert (tmp_path / "remote_toll.png").stat().st_size > 0
+
 
 def test_server_api_tiny_run_measures_every_server(capsys):
     from peaje.bench import server_api

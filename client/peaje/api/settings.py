@@ -19,10 +19,11 @@ class Settings(BaseSettings):
         "127.0.0.1:50051", description="the peaje-server the grpc engine calls (a gRPC target)"
     )
     grpc_client: str = Field(
-        "cpp",
-        description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: cpp (the C++ "
-        "client: a cheap call waits up to 2 ms inline holding the GIL, then in a thread) keeps "
-        "engine - server flat under concurrency, where grpcio-aio's hand-offs grow",
+        "grpcio-aio",
+        description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: grpcio-aio "
+        "(overlaps calls on the event loop: the most requests/s under concurrency) or cpp (the "
+        "C++ client: a cheap call waits up to 2 ms inline holding the GIL, then in a thread; "
+        "lowest latency at one or a few users, engine - server flat, fewer requests/s past that)",
     )
     timeout: float = Field(
         5.0,

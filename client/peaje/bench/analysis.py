@@ -341,12 +341,14 @@ class Report:
     load_sweep: dict | None = None
     http_encodings: list[dict] = field(default_factory=list)  # peaje.bench.http_encodings
     bindings: dict | None = None  # peaje.bench.bindings: the "Which binding?" rows and goals
+    rpc_decomposition: list[dict] = field(default_factory=list)  # peaje.bench.rpc_latency rows
     notes: list[str] = field(default_factory=list)
     plots: list[str] = field(default_factory=list)
     talk: TalkRun | None = None  # the seed talk's own run (peaje.talk.suite), same as make talk
 
     MEASURED_KEYS = ("cpp_floor", "cpp_floor_O0", "coldstart", "memory", "server_ns",
                      "flamegraphs", "load_sweep", "http_encodings", "bindings",
+                     "rpc_decomposition",
                      "notes")  # fmt: skip
 
     @property

@@ -248,8 +248,35 @@ def talk(r: Report, outdir: Path) -> str | None:
     return talk_vs_ours(r.talk, outdir, PLOT)
 
 
+def remote_toll(r: Report, outdir: Path) -> str | None:
+    """One stacked bar per client of peaje-server over TCP: wire floor / gRPC + server / the
+    client's own share of its p50 (peaje.bench.rpc_latency); negative shares drawn as 0."""
+    rows = [x for x in r.rpc_decomposition if x["transport"] == "tcp" and "floor_us" in x]
+    if not rows:
+        return None
+    operations = list(dict.fromkeys(x["operation"] for x in rows))
+    fig, axes = plt.subplots(1, len(operations), figsize=(11, 3.6), squeeze=False)
+    parts = (("floor_us", "wire floor", "#8c8c8c"), ("grpc_server_us", "gRPC + server", "#d62728"),
+             ("client_us", "the client's own share", "#1f77b4"))  # fmt: skip
+    for ax, op in zip(axes[0], operations, strict=True):
+        series = sorted((x for x in rows if x["operation"] == op), key=lambda x: -x["p50_us"])
+        labels = [x["client"] for x in series]
+        left = [0.0] * len(series)
+        for key, label, colour in parts:
+            widths = [max(0.0, x[key]) for x in series]
+            ax.barh(labels, widths, left=left, color=colour, label=label)
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        ax.set_title(f"{op} (p50, TCP)", fontsize=9)
+        ax.set_xlabel("µs per call")
+        ax.tick_params(axis="y", labelsize=7)
+        ax.grid(True, axis="x", alpha=0.25)
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    return _save(fig, outdir, "remote_toll")
+
+
 # Every figure, in order; each returns its name, or None when it has nothing to draw.
-FIGURES = (time_vs_repeat, breakdown, ladder, fit_quality, talk, concurrency)
+FIGURES = (time_vs_repeat, breakdown, ladder, fit_quality, talk, concurrency, remote_toll)
 
 
 def draw_all(r: Report, outdir: Path) -> list[str]:

@@ -480,6 +480,44 @@ def o0_sentence(r: Report) -> str:
     return head + f" Measured on the core alone (CPU time, n = {r.size:,}): {parts}."
 
 
+def remote_toll_section(r: Report, s: Section) -> None:
+    rows = r.rpc_decomposition
+    if not rows:
+        s.text("Not measured (see the notes): `python -m peaje.bench.rpc_latency` measures it.")
+        return
+    s.text(
+        "Where a remote call's time goes, per client of peaje-server, from one interleaved run "
+        "(`python -m peaje.bench.rpc_latency`): the wire floor is a raw 16-byte ping-pong "
+        "between two Python processes; gRPC + server is our C++ client on the generated stubs "
+        "minus that floor; the client's own share is each client minus the C++ client. "
+        "`python cpp` is the grpc engine's `client='cpp'` (libgrpc++ in an extension, the GIL "
+        "released); a negative share means that client beat the C++ binary in this run's noise."
+    )
+    s.image("remote_toll", "stacked bar per client: wire floor, gRPC + server, client share")
+    from peaje.bench.rpc_latency import goal_ratio  # the same ratio the benchmark prints
+
+    goal = goal_ratio(rows)
+    if goal:
+        best, floor = goal
+        s.text(
+            f"Fastest Python client on a TCP no-op: {best['client']}, {best['p50_us']:.1f} µs "
+            f"p50 = {best['p50_us'] / floor['p50_us']:.2f}x the wire floor ({floor['p50_us']:.1f} "
+            "µs)."
+        )
+    s.table(
+        ["transport", "operation", "client", "p50", "p90", "p99", "x floor", "floor",
+         "gRPC + server", "client share"],
+        [
+            [x["transport"], x["operation"], x["client"]]
+            + [f"{x[k]:.1f} µs" for k in ("p50_us", "p90_us", "p99_us")]
+            + [f"{x['x_floor']:.2f}"]
+            + [f"{x[k]:.1f} µs" if k in x else "" for k in
+               ("floor_us", "grpc_server_us", "client_us")]
+            for x in rows
+        ],
+    )  # fmt: skip
+
+
 # The report, in reading order: title -> the function that fills that section. A new section is
 # one function above and one line here.
 SECTIONS: dict[str, Callable[[Report, Section], None]] = {
@@ -492,6 +530,7 @@ SECTIONS: dict[str, Callable[[Report, Section], None]] = {
     "Bytes dict": bytes_dict_section,
     "The floor: the core alone (Google Benchmark)": floor_section,
     "Where the time goes": breakdown_section,
+    "The remote toll, decomposed to its floor": remote_toll_section,
     "Cold and warm": coldstart_section,
     "Memory": memory_section,
     "Concurrency sweep": concurrency_section,

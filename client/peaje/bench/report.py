@@ -165,6 +165,24 @@ def measure_server_ns(profile: Profile, targets: dict[str, str], calls: int = 30
     return rows
 
 
+# Calls per row, rounds and warm-up of the remote toll's decomposition, per profile.
+RPC_DECOMPOSITION = {"tiny": (40, 4, 10), "quick": (400, 10, 100)}
+
+
+def run_rpc_decomposition(profile: Profile, notes: list[str]) -> list[dict]:
+    """The remote toll per client against its wire floor (peaje.bench.rpc_latency, its own
+    server and echo process)."""
+    from peaje.bench import rpc_latency
+
+    calls, rounds, warmup = RPC_DECOMPOSITION.get(profile.name, (2000, 20, 200))
+    log(f"the remote toll decomposed ({calls} calls per client) ...")
+    try:
+        return rpc_latency.run(calls, rounds, warmup)
+    except Exception as e:  # a missing piece (ghz, the C++ client) is a note, not a failed report
+        notes.append(f"remote toll decomposition skipped: {type(e).__name__}: {e}")
+        return []
+
+
 # ---- load results (the load issue's sweep), when present --------------------------------------
 
 
@@ -290,6 +308,7 @@ def run(profile: Profile, args: argparse.Namespace) -> tuple[Report, Path]:
     measurements = measure(profile, args, outdir, notes)
     measurements["http_encodings"] = run_http_encodings(notes)
     measurements["bindings"] = run_bindings(profile, notes)
+    measurements["rpc_decomposition"] = run_rpc_decomposition(profile, notes)
     if profile.load_sweep_args and not args.no_load:
         log("short load sweep (peaje.load.sweep) ...")
         notes += run_load_sweep(profile, args.out, outdir / "raw" / "load_sweep.log")

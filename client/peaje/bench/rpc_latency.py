@@ -109,6 +109,30 @@ def measure(targets: dict[str, str], floor: dict[str, str], args) -> list[dict]:
     return rows
 
 
+def run(calls: int, rounds: int, warmup: int, unix: bool = True) -> list[dict]:
+    """The decomposition's rows, on a peaje-server and an echo process of its own (both stopped
+    at the end); [] when the server could not start. The report's remote-toll section uses it."""
+    args = argparse.Namespace(calls=calls, rounds=rounds, warmup=warmup)
+    with BenchServers() as servers, EchoProcess() as echo:
+        if not servers.targets:
+            print("\n".join(servers.notes), file=sys.stderr)
+            return []
+        targets = {"tcp": servers.targets["tcp"]}
+        if unix:
+            targets["unix"] = servers.targets["unix"]
+        return measure(targets, echo.addresses, args)
+
+
+def goal_ratio(rows: list[dict]) -> tuple[dict, dict] | None:
+    """(the fastest Python client's TCP no-op row, the TCP floor row), when both were measured."""
+    tcp = [r for r in rows if r["transport"] == "tcp"]
+    floor = next((r for r in tcp if r["client"] == FLOOR), None)
+    python = [r for r in tcp if r["operation"] == "noop" and r["client"].startswith("python")]
+    if floor is None or not python:
+        return None
+    return min(python, key=lambda r: r["p50_us"]), floor
+
+
 # ---- wire size --------------------------------------------------------------------------------
 
 
@@ -191,28 +215,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--calls must be >= 10, --warmup >= 0, 1 <= --rounds <= --calls")
 
     print_wire_sizes()
-    with BenchServers() as servers, EchoProcess() as echo:
-        if not servers.targets:
-            print("\n".join(servers.notes), file=sys.stderr)
-            return 1
-        targets = {"tcp": servers.targets["tcp"]}
-        if not args.no_unix:
-            targets["unix"] = servers.targets["unix"]
-        rows = measure(targets, echo.addresses, args)
+    rows = run(args.calls, args.rounds, args.warmup, unix=not args.no_unix)
+    if not rows:
+        return 1
     print(f"\nlatency per call, {args.calls} calls per row in {args.rounds} rounds, after warm-up")
     print("(p50 decomposed: floor = ping-pong, grpc+srv = c++ client - floor, client = row - c++)")
     print_rows(rows)
-    tcp_floor = next(r for r in rows if r["transport"] == "tcp" and r["client"] == FLOOR)
-    best = min(
-        (r for r in rows if r["transport"] == "tcp" and r["operation"] == "noop"
-         and r["client"].startswith("python")),
-        key=lambda r: r["p50_us"],
-    )  # fmt: skip
-    print(
-        f"\ngoal: best Python client's no-op p50 / TCP floor p50 = {best['client']}: "
-        f"{best['p50_us']:.1f} / {tcp_floor['p50_us']:.1f} us = "
-        f"{best['p50_us'] / tcp_floor['p50_us']:.2f}x (goal <= 1.5x)"
-    )
+    goal = goal_ratio(rows)
+    if goal:
+        best, floor = goal
+        print(
+            f"\ngoal: best Python client's no-op p50 / TCP floor p50 = {best['client']}: "
+            f"{best['p50_us']:.1f} / {floor['p50_us']:.1f} us = "
+            f"{best['p50_us'] / floor['p50_us']:.2f}x (goal <= 1.5x)"
+        )
     if args.json:
         args.json.write_text(json.dumps({"schema": "peaje.rpc_latency/1", "rows": rows}, indent=1))
     return 0
