@@ -211,7 +211,8 @@ class PythonEngine:
         errors = check_errors_name(errors)
         out = {}
         for position, (key, value) in enumerate(entry_pairs(mapping)):
-            out[_encode(key, errors, key, False)] = _encode(value, errors, key, True)
+            key_bytes = _encode(key, errors, key, False)  # the key first, as the core does
+            out[key_bytes] = _encode(value, errors, key, True)
             if position % SEARCHES_PER_SLICE == SEARCHES_PER_SLICE - 1:
                 check_deadline(deadline)
         return out

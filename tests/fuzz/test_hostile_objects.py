@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import peaje
@@ -209,7 +209,7 @@ text = st.text(
     ),
     max_size=120,
 )
-entry_values = st.one_of(text, st.binary(max_size=40), st.integers(), st.none())
+entry_values = st.one_of(text, st.binary(max_size=40), st.integers(), st.none(), st.just(["a"]))
 
 
 @FUZZ
@@ -217,6 +217,7 @@ entry_values = st.one_of(text, st.binary(max_size=40), st.integers(), st.none())
     entries=st.lists(st.tuples(st.one_of(text, st.binary(max_size=20)), entry_values), max_size=8),
     errors=st.one_of(st.sampled_from(["strict", "surrogatepass", "surrogateescape"]), text),
 )
+@example(entries=[("\ud800x", ["a"])], errors="surrogateescape")  # atheris found: key first
 def test_text_in_every_string_argument_answers_alike(entries, errors):
     outcomes = {
         name: outcome(lambda e=engine: e.to_bytes_dict(list(entries), errors))
