@@ -218,3 +218,14 @@ def test_openapi_documents_the_protobuf_media_type(api):
         assert body["format"] == "binary" and f"peaje.v1.{message}" in body["description"]
         assert PROTOBUF in operation["responses"]["200"]["content"]
         assert "application/json" in operation["responses"]["200"]["content"]
+
+
+def test_protobuf_batch_over_a_cap_is_413_before_conversion(api):
+    from peaje.limits import MAX_TARGETS
+
+    body = pb_search(targets=[1] * (MAX_TARGETS + 1))  # 2 MB: under the body cap
+    response = post(api, "/v1/native/search", body)
+    assert response.status_code == 413, response.text
+    assert response.json()["type"] == PROBLEM + "too-large"
+    body = pb_search(targets=[1] * 1000, repeat=10**6 + 1)
+    assert post(api, "/v1/native/search", body).status_code == 422  # repeat's own range

@@ -27,7 +27,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from peaje.api.models import BytesDictRequest, SearchRequest
-from peaje.limits import MAX_REPEAT, MODES, UTF8_ERRORS
+from peaje.api.problems import EngineError
+from peaje.arguments import check_batch
+from peaje.errors import TooLarge
+from peaje.limits import MAX_DATASET_SIZE, MAX_REPEAT, MODES, UTF8_ERRORS
 from peaje.v1 import peaje_pb2
 
 JSON = "application/json"
@@ -124,6 +127,14 @@ async def read_search(request: Request) -> tuple[SearchRequest, str]:
     if not 1 <= repeat <= MAX_REPEAT:
         raise invalid("repeat", f"repeat must be between 1 and {MAX_REPEAT}, got {repeat}")
     data = message.WhichOneof("data")
+    # Sizes first, from the parsed message (len is O(1)): no Python list of millions of ints is
+    # built for a request the caps refuse anyway (413, as the engines say it).
+    try:
+        check_batch(len(message.targets), repeat)
+        if data == "values" and len(message.values.values) > MAX_DATASET_SIZE:
+            raise TooLarge(f"too many values: {len(message.values.values)} > {MAX_DATASET_SIZE}")
+    except TooLarge as e:
+        raise EngineError(e) from None
     # model_construct: the parser has checked every field's type; no second pass over targets.
     search = SearchRequest.model_construct(
         targets=list(message.targets),
