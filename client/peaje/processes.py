@@ -6,7 +6,6 @@ composes them into the local stack; nothing else starts peaje-server, uvicorn or
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import shutil
@@ -28,10 +27,6 @@ HOST = "127.0.0.1"
 
 class StartFailed(RuntimeError):
     """A process of the stack could not be found, exited, or was not ready in time."""
-
-
-class Aborted(StartFailed):
-    """The process died of SIGABRT before it was ready (the caller may try once more)."""
 
 
 # ---- where things are -------------------------------------------------------------------------
@@ -140,10 +135,16 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10.0) -> int
     return process.returncode
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: SIGTERM it when its starter dies (killed, timed out), so no
-    server outlives the run that started it."""
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+# Runs `argv[1:]` in place (same pid) after asking the kernel to SIGTERM it when its starter
+# dies (killed, timed out), so no server outlives the run that started it. Not a preexec_fn:
+# that makes subprocess fork() instead of vfork(), and grpcio's fork handlers then run in the
+# child of a process holding gRPC channels, where they were seen to abort it before exec
+# ("ev_epoll1_linux.cc Check failed: wakeup_fd_->Wakeup().ok()", cf. grpc/grpc#43157).
+DIE_WITH_PARENT = [
+    sys.executable, "-c",
+    "import ctypes, os, signal, sys; ctypes.CDLL(None).prctl(1, signal.SIGTERM); "
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+]  # fmt: skip
 
 
 @dataclass
@@ -161,12 +162,11 @@ class Service:
         # Own session: a Ctrl-C meant for the starter reaches only it, which stops us in order.
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command,
+                [*DIE_WITH_PARENT, *self.command] if sys.platform == "linux" else self.command,
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
         return self
 
@@ -204,8 +204,7 @@ class Service:
         while time.monotonic() < deadline:
             if not self.running():
                 code = self.process.returncode if self.process else None
-                error = Aborted if code == -signal.SIGABRT else StartFailed
-                raise error(f"{self.name} exited with {code} before {what}:\n{self.tail()}")
+                raise StartFailed(f"{self.name} exited with {code} before {what}:\n{self.tail()}")
             if ready():
                 return self
             time.sleep(0.05)

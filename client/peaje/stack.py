@@ -26,7 +26,6 @@ from pathlib import Path
 
 from peaje.processes import (
     HOST,
-    Aborted,
     Service,
     StartFailed,
     api_command,
@@ -168,14 +167,7 @@ class LocalStack:
 
     def start_server(self) -> Service:
         """peaje-server on the TCP port (0: a free one, kept on restarts) and/or the Unix
-        socket; ready once health answers SERVING. gRPC 1.51's epoll poller was seen, once in
-        ~2,000 starts, to abort while starting up: one abort before SERVING is retried."""
-        try:
-            return self._start_server_once()
-        except Aborted:
-            return self._start_server_once()
-
-    def _start_server_once(self) -> Service:
+        socket; ready once health answers SERVING."""
         listen = [f"{HOST}:{self.tcp_port}"] if self.tcp_port is not None else []
         listen += [self.unix_target] if self.unix else []
         service = self.server or Service("peaje-server", [], self.workdir / "server.log")

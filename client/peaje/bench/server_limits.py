@@ -21,7 +21,8 @@ from pathlib import Path
 
 import grpc
 
-from peaje.processes import find_repo, free_port, grpc_serving, server_binary, stop_process
+from peaje.processes import find_repo, server_binary
+from peaje.stack import LocalStack
 
 TOOLS = (find_repo() or Path.cwd()) / ".tools" / "bin"
 PROTO = (find_repo() or Path.cwd()) / "proto" / "peaje" / "v1" / "peaje.proto"
@@ -39,15 +40,9 @@ class Server:
     """peaje-server on a free port, with a sampler of its thread count."""
 
     def __init__(self, binary: Path, args: list[str]):
-        self.target = f"127.0.0.1:{free_port()}"
-        self.process = subprocess.Popen(
-            [str(binary), "--listen", self.target, *args], stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 15
-        while not grpc_serving(self.target):
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError(f"{binary} did not start")
-            time.sleep(0.05)
+        self.stack = LocalStack(server_args=args, server_bin=binary, timeout=15).start()
+        self.target = self.stack.grpc_target
+        self.process = self.stack.server.process
         self.peak_threads = 0
         self._stop = threading.Event()
         self._sampler = threading.Thread(target=self._sample, daemon=True)
@@ -70,7 +65,7 @@ class Server:
 
     def stop(self) -> None:
         self._stop.set()
-        stop_process(self.process)
+        self.stack.stop()
 
 
 def grpcurl(target: str, method: str, *flags: str, stdin=None, wait: bool = True):
