@@ -35,6 +35,11 @@ class Profile:
     notes: tuple[str, ...] = field(default=())
 
 
+def paths_of(*engines: str) -> tuple[str, ...]:
+    """Every registry path of these engines, in registry order."""
+    return tuple(p for p, spec in SEARCH_PATHS.items() if spec.engine in engines)
+
+
 PROFILES = {
     "tiny": Profile(
         name="tiny",
@@ -61,6 +66,9 @@ PROFILES = {
         bytes_dict_sizes=(100, 10_000),
         latencies_ms=(1, 2),
         pyperf_args=("--processes", "2", "--values", "3", "--warmups", "1", "--min-time", "0.05"),
+        # make demo's few minutes: the other bindings' rows are the "Which binding?" section's
+        # own measurement (peaje.bench.bindings); the full profile times every registry path.
+        paths=paths_of("python", "native", "grpc"),
         load_sweep_args=("--users", "1", "4", "16", "--duration", "5s"),
     ),
     "full": Profile(
