@@ -42,6 +42,9 @@ constexpr const char* kMalformedRequest =
     "malformed request: not a valid protobuf message for this method (or a string field that "
     "is not UTF-8)";
 
+// Requests that would hold less than this skip the budget (and its lock).
+constexpr std::size_t kReserveFromBytes = std::size_t{1} << 20;
+
 Error too_many_inline_values() {
   return too_large("values: more than " + std::to_string(limits::kMaxDatasetSize) +
                    " inline values (the cap, as for datasets); send a dataset spec instead");
@@ -205,9 +208,9 @@ PeajeService::PeajeService(DatasetCache& datasets, int max_calls)
                            MessageLite>(std::mem_fn(&PeajeService::SearchBytes), this)));
   AddMethod(new RpcServiceMethod(
       "/peaje.v1.Peaje/ToBytesDict", RpcMethod::NORMAL_RPC,
-      new RpcMethodHandler<PeajeService, peaje::v1::ToBytesDictRequest,
-                           peaje::v1::ToBytesDictResponse, MessageLite, MessageLite>(
-          std::mem_fn(&PeajeService::ToBytesDict), this)));
+      new RpcMethodHandler<PeajeService, grpc::ByteBuffer, peaje::v1::ToBytesDictResponse,
+                           grpc::ByteBuffer, MessageLite>(
+          std::mem_fn(&PeajeService::ToBytesDictBytes), this)));
   AddMethod(new RpcServiceMethod(
       "/peaje.v1.Peaje/Noop", RpcMethod::NORMAL_RPC,
       new RpcMethodHandler<PeajeService, peaje::v1::NoopRequest, peaje::v1::NoopResponse,
@@ -280,10 +283,11 @@ grpc::Status PeajeService::SearchBytes(grpc::ServerContext* context,
     if (*count > cap) throw too_many_inline_values();
     // The values' bytes are held in the budget before the parse allocates them.
     const std::shared_ptr<void> held =
-        *count == 0 ? nullptr
-                    : datasets_.reserve(*count * sizeof(std::int64_t),
-                                        std::to_string(*count) + " inline values",
-                                        budget_deadline(context));
+        *count * sizeof(std::int64_t) < kReserveFromBytes
+            ? nullptr
+            : datasets_.reserve(*count * sizeof(std::int64_t),
+                                std::to_string(*count) + " inline values",
+                                budget_deadline(context));
     peaje::v1::SearchRequest parsed;
     if (request->Valid()) {
       grpc::ByteBuffer copy(*request);
@@ -343,11 +347,59 @@ grpc::Status PeajeService::search_admitted(grpc::ServerContext* context,
   }
 }
 
+std::optional<std::uint64_t> count_entries(const grpc::ByteBuffer& request) {
+  using google::protobuf::internal::WireFormatLite;
+  if (!request.Valid()) return 0;
+  grpc::ByteBuffer copy(request);
+  grpc::ProtoBufferReader reader(&copy);
+  google::protobuf::io::CodedInputStream in(&reader);
+  std::uint64_t count = 0;
+  while (const std::uint32_t tag = in.ReadTag()) {
+    if (!WireFormatLite::SkipField(&in, tag)) return std::nullopt;
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) ++count;
+  }
+  return in.ConsumedEntireMessage() ? std::optional(count) : std::nullopt;
+}
+
+grpc::Status PeajeService::ToBytesDictBytes(grpc::ServerContext* context,
+                                            const grpc::ByteBuffer* request,
+                                            peaje::v1::ToBytesDictResponse* response) {
+  const Admission admission(in_flight_, max_calls_);
+  if (!admission.admitted()) return server_busy(context, max_calls_);
+  try {
+    const std::optional<std::uint64_t> entries = count_entries(*request);
+    if (!entries) throw invalid_argument(kMalformedRequest);
+    const std::size_t wire_bytes = request->Valid() ? request->Length() : 0;
+    const std::size_t footprint = bytes_dict_footprint(*entries, wire_bytes);
+    // Small requests (most) skip the budget's lock; what they hold is bounded by their count.
+    const std::shared_ptr<void> held =
+        footprint < kReserveFromBytes
+            ? nullptr
+            : datasets_.reserve(footprint,
+                                "a bytes dict of " + std::to_string(*entries) + " entries",
+                                budget_deadline(context));
+    peaje::v1::ToBytesDictRequest parsed;
+    if (request->Valid()) {
+      grpc::ByteBuffer copy(*request);
+      grpc::ProtoBufferReader reader(&copy);
+      if (!parsed.ParseFromZeroCopyStream(&reader)) throw invalid_argument(kMalformedRequest);
+    }
+    return to_bytes_dict_admitted(&parsed, response);
+  } catch (...) {
+    return status_of_current_exception();
+  }
+}
+
 grpc::Status PeajeService::ToBytesDict(grpc::ServerContext* context,
                                        const peaje::v1::ToBytesDictRequest* request,
                                        peaje::v1::ToBytesDictResponse* response) {
   const Admission admission(in_flight_, max_calls_);
   if (!admission.admitted()) return server_busy(context, max_calls_);
+  return to_bytes_dict_admitted(request, response);
+}
+
+grpc::Status PeajeService::to_bytes_dict_admitted(const peaje::v1::ToBytesDictRequest* request,
+                                                  peaje::v1::ToBytesDictResponse* response) {
   try {
     const auto start = Clock::now();
     // Every handler encodes valid UTF-8 alike; the name is still checked so a typo is an error.

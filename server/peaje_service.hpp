@@ -57,9 +57,21 @@ inline constexpr int kBusyRetryMs = 1000;
 std::optional<std::uint64_t> count_inline_values(const grpc::ByteBuffer& request,
                                                  std::uint64_t stop_after);
 
+// How many entries a serialized ToBytesDictRequest carries, from its field tags alone (each
+// entry skipped by its length, never parsed). nullopt when the bytes are not well formed.
+std::optional<std::uint64_t> count_entries(const grpc::ByteBuffer& request);
+
+// What a ToBytesDict request of `entries` entries in `wire_bytes` bytes holds in memory while it
+// is served: each parsed entry (measured at ~170 bytes with the dictionary's share, empty
+// strings), plus the keys and values copied into the dictionary and into the answer.
+inline constexpr std::size_t kBytesPerEntry = 192;
+inline std::size_t bytes_dict_footprint(std::uint64_t entries, std::size_t wire_bytes) {
+  return static_cast<std::size_t>(entries) * kBytesPerEntry + 2 * wire_bytes;
+}
+
 // peaje.v1.Peaje (proto/peaje/v1/peaje.proto), registered by hand rather than through the
-// generated Peaje::Service so that Search receives its request as bytes: the inline-value cap
-// is checked before the request is parsed.
+// generated Peaje::Service so that Search and ToBytesDict receive their requests as bytes: the
+// inline-value cap and the memory budget are checked before the request is parsed.
 class PeajeService final : public grpc::Service {
  public:
   // `max_calls`: peaje.v1 calls served at once (--threads); past it a call is refused at once
@@ -76,6 +88,10 @@ class PeajeService final : public grpc::Service {
   // The same, on a request already parsed.
   grpc::Status Search(grpc::ServerContext* context, const peaje::v1::SearchRequest* request,
                       peaje::v1::SearchResponse* response);
+  // What gRPC calls for ToBytesDict: admits, counts the entries, holds their footprint in the
+  // dataset budget (RESOURCE_EXHAUSTED when it cannot), parses, converts.
+  grpc::Status ToBytesDictBytes(grpc::ServerContext* context, const grpc::ByteBuffer* request,
+                                peaje::v1::ToBytesDictResponse* response);
   grpc::Status ToBytesDict(grpc::ServerContext* context,
                            const peaje::v1::ToBytesDictRequest* request,
                            peaje::v1::ToBytesDictResponse* response);
@@ -83,6 +99,8 @@ class PeajeService final : public grpc::Service {
                     peaje::v1::NoopResponse* response);
 
  private:
+  grpc::Status to_bytes_dict_admitted(const peaje::v1::ToBytesDictRequest* request,
+                                      peaje::v1::ToBytesDictResponse* response);
   grpc::Status search_admitted(grpc::ServerContext* context,
                                const peaje::v1::SearchRequest* request,
                                peaje::v1::SearchResponse* response);

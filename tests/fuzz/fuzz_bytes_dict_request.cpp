@@ -1,7 +1,8 @@
-// Fuzzes the server's ToBytesDict handler: arbitrary bytes parsed as a
-// peaje.v1.ToBytesDictRequest, called in process. The handler must answer OK or a mapped status,
-// never INTERNAL/UNKNOWN or a crash; an OK answer keeps every distinct key once, with the value of
-// its last entry.
+// Fuzzes the server's ToBytesDict handler: arbitrary bytes handed to ToBytesDictBytes as gRPC
+// hands them (entries counted from the raw bytes for the memory budget, then parsed), called in
+// process. The handler must answer OK or a mapped status, never INTERNAL/UNKNOWN or a crash;
+// bytes protobuf cannot parse must be refused, bytes it can must not be called malformed; an OK
+// answer keeps every distinct key once, with the value of its last entry.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -22,13 +23,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   static peaje::server::DatasetCache datasets(1);
   static peaje::server::PeajeService service(datasets);
 
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
   peaje::v1::ToBytesDictRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
+  const bool parses = request.ParseFromArray(data, static_cast<int>(size));
 
   grpc::ServerContext context;
   peaje::v1::ToBytesDictResponse response;
-  const grpc::Status status = service.ToBytesDict(&context, &request, &response);
-  peaje::fuzz::require_mapped(status, std::string_view(reinterpret_cast<const char*>(data), size));
+  grpc::Slice slice(input.data(), input.size());
+  const grpc::ByteBuffer buffer(&slice, 1);
+  const grpc::Status status = service.ToBytesDictBytes(&context, &buffer, &response);
+  peaje::fuzz::require_mapped(status, input);
+  if (!parses && status.ok()) std::abort();
+  if (parses && status.error_message().starts_with("malformed request")) std::abort();
   if (status.ok()) {
     std::unordered_map<std::string, std::string> last;
     for (const auto& entry : request.entries()) {

@@ -320,6 +320,39 @@ TEST_F(BigMessageServiceTest, InlineValuesAreHeldInTheBudgetBeforeTheyAreParsed)
   EXPECT_EQ(small.bytes_in_use(), 0u);
 }
 
+TEST_F(BigMessageServiceTest, AHugeBytesDictIsRefusedBeforeItIsParsed) {
+  // Three million empty entries: an 18 MB message that would parse into ~550 MB.
+  std::string wire;
+  for (int i = 0; i < 3'000'000; ++i) wire += std::string("\x0a\x04\x0a\x00\x1a\x00", 6);
+  grpc::Slice slice(wire);
+  const grpc::ByteBuffer request(&slice, 1);
+  clear_peak_rss();
+  const std::size_t before = peak_rss_bytes();
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  ToBytesDictResponse response;
+  const auto status = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, ToBytesDictResponse>(
+      channel.get(),
+      grpc::internal::RpcMethod("/peaje.v1.Peaje/ToBytesDict",
+                                grpc::internal::RpcMethod::NORMAL_RPC),
+      &context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_NE(status.error_message().find("bytes dict of 3000000 entries"), std::string::npos)
+      << status.error_message();
+  EXPECT_LT(peak_rss_bytes() - before, std::size_t{100} << 20);
+}
+
+TEST(CountEntries, CountsTopLevelEntriesFromTheirTags) {
+  ToBytesDictRequest request;
+  request.set_errors("strict");
+  for (int i = 0; i < 5; ++i) request.add_entries()->set_key_text("k" + std::to_string(i));
+  grpc::Slice slice(request.SerializeAsString());
+  EXPECT_EQ(count_entries(grpc::ByteBuffer(&slice, 1)), 5u);
+  grpc::Slice truncated(request.SerializeAsString().substr(0, 5));
+  EXPECT_FALSE(count_entries(grpc::ByteBuffer(&truncated, 1)));
+}
+
 grpc::ByteBuffer buffer_of(const std::string& bytes) {
   grpc::Slice slice(bytes);
   return grpc::ByteBuffer(&slice, 1);
