@@ -156,6 +156,7 @@ class Service:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     address: str = ""  # "127.0.0.1:PORT" for peaje-server, "http://..." for the HTTP ones
+    cwd: Path | None = None
     process: subprocess.Popen | None = None
 
     def start(self) -> Service:
@@ -167,6 +168,7 @@ class Service:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                cwd=self.cwd,
             )
         return self
 

@@ -34,7 +34,7 @@ from peaje.load import latency
 from peaje.load.cpu import GENERATOR_BUSY_PERCENT, CpuWatch
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import PROFILES
-from peaje.processes import free_port, results_root
+from peaje.processes import Service, free_port, results_root
 from peaje.runs import markdown_table, run_dir, sigterm_as_interrupt, write_manifest
 
 LOCUSTFILE = Path(__file__).with_name("locustfile.py")
@@ -146,46 +146,44 @@ def run_locust(config: LoadConfig, targets: LoadTargets, outdir: Path, *, progre
     commands = [[*common, *master_options(config, outdir, port)]]
     worker = [*common, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
     commands += [worker] * config.workers
+    log = outdir / "locust.log"
+    services = [
+        Service("locust" if i == 0 else f"locust-worker-{i}", command, log, cwd=outdir)
+        for i, command in enumerate(commands)
+    ]
     procs: list[subprocess.Popen] = []
     interrupted = False
     watch = CpuWatch(targets.pids, lambda: [p.pid for p in procs if p.poll() is None]).start()
-    with open(outdir / "locust.log", "ab") as log:
-        try:
-            for command in commands:
-                procs.append(
-                    subprocess.Popen(
-                        command, stdout=log, stderr=log, cwd=outdir, start_new_session=True
-                    )
-                )
-            deadline = time.monotonic() + config.duration_s + 60
-            started = time.monotonic()
-            next_report = started + 7  # Locust flushes its CSV every 5 s
-            while procs[0].poll() is None and time.monotonic() < deadline:
-                try:
-                    if time.monotonic() >= next_report and not interrupted:
-                        elapsed = time.monotonic() - started
-                        progress(
-                            f"load: {elapsed:4.0f}s/{config.duration_s}s  {read_progress(outdir)}"
-                        )
-                        next_report += 5
-                    time.sleep(0.2)
-                except KeyboardInterrupt:
-                    if interrupted:
-                        break  # a second Ctrl-C: stop waiting
-                    interrupted = True
-                    progress("load: interrupted; stopping Locust (it writes what it has)")
-                    procs[0].send_signal(signal.SIGTERM)
-                    deadline = min(deadline, time.monotonic() + 20)
-            if procs[0].poll() is None:
-                progress("load: Locust did not stop in time; killing it")
-        finally:
-            for process in procs:  # workers quit with the master; make sure of it
-                try:
-                    process.wait(10 if process is procs[0] else 5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-            watch.stop()
+    try:
+        for service in services:
+            procs.append(service.start().process)
+        deadline = time.monotonic() + config.duration_s + 60
+        started = time.monotonic()
+        next_report = started + 7  # Locust flushes its CSV every 5 s
+        while procs[0].poll() is None and time.monotonic() < deadline:
+            try:
+                if time.monotonic() >= next_report and not interrupted:
+                    elapsed = time.monotonic() - started
+                    progress(f"load: {elapsed:4.0f}s/{config.duration_s}s  {read_progress(outdir)}")
+                    next_report += 5
+                time.sleep(0.2)
+            except KeyboardInterrupt:
+                if interrupted:
+                    break  # a second Ctrl-C: stop waiting
+                interrupted = True
+                progress("load: interrupted; stopping Locust (it writes what it has)")
+                procs[0].send_signal(signal.SIGTERM)
+                deadline = min(deadline, time.monotonic() + 20)
+        if procs[0].poll() is None:
+            progress("load: Locust did not stop in time; killing it")
+    finally:
+        for process in procs:  # workers quit with the master; make sure of it
+            try:
+                process.wait(10 if process is procs[0] else 5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        watch.stop()
     return procs[0].returncode, watch.summary(), interrupted
 
 
