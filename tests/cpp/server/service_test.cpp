@@ -274,6 +274,14 @@ std::size_t peak_rss_bytes() {
 
 void clear_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
 
+// Under ASan, freed memory sits in quarantine and every allocation touches new pages: peak RSS
+// says nothing about what the handler allocated there, so only the statuses are checked.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kPeakRssIsMeaningful = false;
+#else
+constexpr bool kPeakRssIsMeaningful = true;
+#endif
+
 TEST_F(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocated) {
   const std::string values = packed_zeros(limits::kMaxDatasetSize + 1);  // 10 MB of varints
   clear_peak_rss();
@@ -285,7 +293,7 @@ TEST_F(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocate
       << status.error_message();
   // Parsing them would take 80 MB (10M int64) and more while the array grows; the message
   // itself is ~10 MB on each side of the socket.
-  EXPECT_LT(peak_rss_bytes() - before, std::size_t{60} << 20);
+  if (kPeakRssIsMeaningful) EXPECT_LT(peak_rss_bytes() - before, std::size_t{60} << 20);
 }
 
 TEST_F(BigMessageServiceTest, InlineValuesAtTheCapAreSearched) {
@@ -340,7 +348,7 @@ TEST_F(BigMessageServiceTest, AHugeBytesDictIsRefusedBeforeItIsParsed) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_NE(status.error_message().find("bytes dict of 3000000 entries"), std::string::npos)
       << status.error_message();
-  EXPECT_LT(peak_rss_bytes() - before, std::size_t{100} << 20);
+  if (kPeakRssIsMeaningful) EXPECT_LT(peak_rss_bytes() - before, std::size_t{100} << 20);
 }
 
 TEST(CountEntries, CountsTopLevelEntriesFromTheirTags) {
