@@ -348,8 +348,11 @@ class GrpcEngine:
             raise InvalidArgument(f"client must be one of {', '.join(CLIENTS)}, got {client!r}")
         self.client = client
         self._client = CLIENTS[client](target)
+        self._closed = False
 
     def _call(self, method: tuple[str, Any], request: Any) -> Any:
+        if self._closed:  # each client fails differently on a closed channel: one error here
+            raise Unavailable(f"the grpc engine for {self.target} is closed")
         try:
             return self._client.call(method, request, self.timeout)
         except grpc.RpcError as e:
@@ -382,6 +385,8 @@ class GrpcEngine:
 
     def check_ready(self) -> bool:
         """True when the server's health service answers SERVING."""
+        if self._closed:
+            return False
         try:
             response = self._client.call(
                 HEALTH_CHECK, health_pb2.HealthCheckRequest(), self.timeout
@@ -391,7 +396,9 @@ class GrpcEngine:
         return response.status == health_pb2.HealthCheckResponse.SERVING
 
     def close(self) -> None:
-        self._client.close()
+        if not self._closed:
+            self._closed = True
+            self._client.close()
 
     def __enter__(self) -> GrpcEngine:
         return self
@@ -518,6 +525,8 @@ class CppAsyncGrpcEngine:
         self._waiters = ThreadPoolExecutor(WAITER_THREADS, thread_name_prefix="peaje-grpc-wait")
 
     async def _call(self, method: tuple[str, Any], request: Any) -> Any:
+        if self._engine._closed:
+            raise Unavailable(f"the grpc engine for {self.target} is closed")
         try:
             pending = self._cpp.start(method, request, self.timeout)
             if not pending.wait(self.inline_wait_s, False):

@@ -172,6 +172,17 @@ def test_every_client_answers_the_same(grpc_server, client):
             engine.search([2, 1], [1])
 
 
+def test_a_closed_engine_is_unavailable_on_every_client(grpc_server, client):
+    engine = peaje.engine("grpc", target=grpc_server.unix_target, client=client)
+    assert engine.search("range:10", [2]) == [2]
+    engine.close()
+    engine.close()  # twice is fine
+    with pytest.raises(peaje.Unavailable, match="is closed"):
+        engine.search("range:10", [2])
+    with pytest.raises(peaje.Unavailable, match="is closed"):
+        engine.noop()
+
+
 def test_unknown_client_is_invalid_argument():
     with pytest.raises(peaje.InvalidArgument, match="grpcio, grpcio-aio, cpp"):
         peaje.engine("grpc", target="127.0.0.1:1", client="curl")
