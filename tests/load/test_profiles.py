@@ -37,3 +37,15 @@ def test_every_path_has_its_user_class_and_every_workload():
     for user in users.values():
         assert user["tasks"] == expected
     assert {tag for w in WORKLOADS for tag in w.tags} == set(PROFILES)
+
+
+def test_default_paths_fit_the_default_users_and_all_means_every_path():
+    from peaje.load import runner
+
+    default = runner.parse_args([])
+    assert default.paths == runner.DEFAULT_PATHS
+    assert len(default.paths) <= default.users  # `make load` with its defaults must start
+    assert not any(p.endswith("-protobuf") for p in default.paths)
+    assert runner.parse_args(["--paths", "all", "--users", "9"]).paths == tuple(
+        runner.PATH_CLASSES
+    )

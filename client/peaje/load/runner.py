@@ -11,7 +11,8 @@ runs Locust headless for a bounded time, and writes under results/load-<timestam
 The run stops by itself; the exit status is non-zero when any request failed, any chosen path
 served nothing, or the µs histograms disagree with Locust's own request count.
 
-    peaje load --duration 30s --users 8                  # every path, one Locust process
+    peaje load --duration 30s --users 8                  # the 6 JSON paths, one Locust process
+    peaje load --paths all --users 9                     # every path, protobuf variants too
     peaje load --duration 30s --users 8 --workers 2      # master + 2 worker processes
     peaje load --paths http-native,grpc-direct --rate 400
 """
@@ -51,6 +52,10 @@ PATH_CLASSES = {
     "http-native-protobuf": "NativeProtobufHttpUser",
     "http-grpc-protobuf": "GrpcProtobufHttpUser",
 }
+# What `peaje load` runs unless --paths says otherwise: one JSON path per engine and the direct
+# gRPC user (six, so the default 8 users give each at least one); `--paths all` adds the
+# protobuf-body variants.
+DEFAULT_PATHS = tuple(p for p in PATH_CLASSES if not p.endswith("-protobuf"))
 SUMMARY_SCHEMA = "peaje.load.run/1"
 # A target rate counts as reached at this fraction of it.
 RATE_REACHED = 0.95
@@ -61,7 +66,7 @@ class LoadConfig:
     duration_s: int = 30
     users: int = 8
     spawn_rate: float = 0.0  # users started per second; 0: all of them in the first second
-    paths: tuple[str, ...] = tuple(PATH_CLASSES)
+    paths: tuple[str, ...] = DEFAULT_PATHS
     profile: str = "mix"  # the workload tag, one of workloads.PROFILES
     processes: int = 0  # Locust's --processes (forked workers); 0: one process
     workers: int = 0  # explicit master + N worker processes
@@ -396,8 +401,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--spawn-rate", type=float, default=0.0, help="users/s (default: all)")
     parser.add_argument(
         "--paths",
-        default=",".join(PATH_CLASSES),
-        help=f"comma-separated, of: {', '.join(PATH_CLASSES)}",
+        default=",".join(DEFAULT_PATHS),
+        help=f"comma-separated, of: {', '.join(PATH_CLASSES)}; or 'all'",
     )
     parser.add_argument("--profile", choices=PROFILES, default="mix")
     parser.add_argument("--processes", type=int, default=0, help="Locust --processes N (fork)")
@@ -408,6 +413,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--grpc-target", help="an existing peaje-server (default: start one)")
     parser.add_argument("--results", type=Path, default=results_root(), help="results root")
     args = parser.parse_args(argv)
+    if args.paths.strip() == "all":
+        args.paths = ",".join(PATH_CLASSES)
     args.paths = tuple(p.strip() for p in args.paths.split(",") if p.strip())
     unknown = [p for p in args.paths if p not in PATH_CLASSES]
     if unknown or not args.paths:
