@@ -46,6 +46,4 @@ def test_default_paths_fit_the_default_users_and_all_means_every_path():
     assert default.paths == runner.DEFAULT_PATHS
     assert len(default.paths) <= default.users  # `make load` with its defaults must start
     assert not any(p.endswith("-protobuf") for p in default.paths)
-    assert runner.parse_args(["--paths", "all", "--users", "9"]).paths == tuple(
-        runner.PATH_CLASSES
-    )
+    assert runner.parse_args(["--paths", "all", "--users", "9"]).paths == tuple(runner.PATH_CLASSES)
