@@ -269,3 +269,30 @@ def test_memory_of_an_inline_burst_is_returned_to_the_system():
             time.sleep(0.25)
     assert peak > baseline + 40, (baseline, peak)  # the burst did take memory
     assert after < baseline + 48, (baseline, peak, after)
+
+
+def test_health_watch_streams_share_the_stream_allowance():
+    """Watch streams hold no call thread (gRPC serves health with its callback API) but still
+    count against --max-streams, so a flood of them is bounded too; Check stays answered."""
+    with ServerProcess(args=("--max-streams", "2")) as server:
+        with grpc.insecure_channel(server.tcp_target) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            watches = [health.Watch(health_pb2.HealthCheckRequest(), timeout=30) for _ in range(3)]
+            outcomes = []
+            for watch in watches:
+                try:
+                    outcomes.append(next(watch).status)
+                except grpc.RpcError as error:
+                    outcomes.append(error.code())
+                    assert "--max-streams" in error.details()
+            for watch in watches:
+                watch.cancel()
+            assert sorted(map(str, outcomes)) == sorted(
+                map(
+                    str,
+                    [health_pb2.HealthCheckResponse.SERVING] * 2 + [grpc.StatusCode.UNAVAILABLE],
+                )
+            ), outcomes
+            check = health.Check(health_pb2.HealthCheckRequest(), timeout=5)
+            assert check.status == health_pb2.HealthCheckResponse.SERVING
+            assert search_ok(channel)
