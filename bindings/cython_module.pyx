@@ -59,6 +59,13 @@ cdef class SortedArray:
             return core.search_resident(self.array, targets, repeat, Deadline())
         return core.search_resident(self.array, targets, repeat, core.deadline_from(timeout))
 
+    def search_packed(self, request, repeat=1, timeout=None):
+        """Search the targets of a peaje.v1.SearchRequest's wire bytes; the answer is a
+        peaje.v1.SearchResponse's wire bytes."""
+        if timeout is None:
+            return core.search_packed(self.array, request, repeat, Deadline())
+        return core.search_packed(self.array, request, repeat, core.deadline_from(timeout))
+
     def find(self, target):
         """Index of the leftmost target, or -1."""
         return core.find(self.array, target)

@@ -129,6 +129,15 @@ NB_MODULE(_nanobind, m) {
           },
           "targets"_a.none(), "repeat"_a.none() = 1, "timeout"_a.none() = nb::none())
       .def(
+          "search_packed",
+          [](const SortedArray& a, nb::handle request, nb::handle repeat, nb::handle timeout) {
+            const peaje::Deadline deadline = crossing::deadline_from(timeout.ptr());
+            return nb::steal(crossing::search_packed(a, request.ptr(), repeat.ptr(), deadline));
+          },
+          "request"_a.none(), "repeat"_a.none() = 1, "timeout"_a.none() = nb::none(),
+          "Search the targets of a peaje.v1.SearchRequest's wire bytes; the answer is a "
+          "peaje.v1.SearchResponse's wire bytes.")
+      .def(
           "find",
           [](const SortedArray& a, nb::handle target) { return face::find(a, target.ptr()); },
           "target"_a.none(), "Index of the leftmost target, or -1.")

@@ -120,6 +120,18 @@ PYBIND11_MODULE(_native, m) {
           },
           py::arg("targets"), py::arg("repeat") = 1, py::arg("timeout") = py::none())
       .def(
+          "search_packed",
+          [](const peaje::SortedArray& a, py::handle request, py::handle repeat,
+             py::handle timeout) {
+            const peaje::Deadline deadline = crossing::deadline_from(timeout.ptr());
+            return crossed([&] {
+              return crossing::search_packed(a, request.ptr(), repeat.ptr(), deadline);
+            });
+          },
+          py::arg("request"), py::arg("repeat") = 1, py::arg("timeout") = py::none(),
+          "Search the targets of a peaje.v1.SearchRequest's wire bytes; the answer is a "
+          "peaje.v1.SearchResponse's wire bytes (no Python int on the way).")
+      .def(
           "find",
           [](const peaje::SortedArray& a, py::handle target) {
             return peaje::face::find(a, target.ptr());

@@ -34,6 +34,8 @@ cdef extern from "crossing/crossing.hpp" namespace "peaje::crossing":
                          const Deadline& deadline) except +raise_python_error
     object search_resident(const SortedArray& array, object targets, object repeat,
                            const Deadline& deadline) except +raise_python_error
+    object search_packed(const SortedArray& array, object request, object repeat,
+                         const Deadline& deadline) except +raise_python_error
     SortedArray sorted_array(object values) except +raise_python_error
     SortedArray sorted_array_from_spec(object spec) except +raise_python_error
     void check_sorted_values(object values) except +raise_python_error

@@ -3,7 +3,7 @@
 FUZZ_BUILD := build/fuzz
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 15
-FUZZERS := fuzz_bytes_dict fuzz_search fuzz_dataset_spec fuzz_search_request fuzz_bytes_dict_request
+FUZZERS := fuzz_bytes_dict fuzz_search fuzz_dataset_spec fuzz_search_request fuzz_bytes_dict_request fuzz_packed_request
 
 .PHONY: fuzz-build test-fuzz fuzz
 fuzz-build: setup

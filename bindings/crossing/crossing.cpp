@@ -16,6 +16,7 @@
 #include "peaje/limits.hpp"
 #include "peaje/search.hpp"
 #include "peaje/text.hpp"
+#include "peaje/wire.hpp"
 
 namespace peaje::crossing {
 namespace {
@@ -289,8 +290,28 @@ void in_slices(std::size_t n_targets, std::int64_t repeat, Search&& search, Betw
   }
 }
 
-// The core loop over native memory, without the GIL when the batch is worth it; with a
-// deadline, in slices that each check it.
+bool is_big(std::size_t n_targets, std::int64_t repeat) noexcept {
+  return static_cast<std::int64_t>(n_targets) * repeat >= kReleaseGilFromSearches;
+}
+
+// The core loop over native memory, touching no Python object; with a deadline, in slices
+// that each check it.
+void search_into(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
+                 std::span<std::int64_t> results, std::int64_t repeat, const Deadline& deadline) {
+  if (!deadline.is_set()) {
+    peaje::search_many(values, targets, results, repeat);
+    return;
+  }
+  deadline.check();
+  in_slices(
+      targets.size(), repeat,
+      [&](std::size_t first, std::size_t count) {
+        peaje::search_many(values, targets.subspan(first, count), results.subspan(first, count));
+      },
+      [&] { deadline.check(); });
+}
+
+// The core loop over native memory, without the GIL when the batch is worth it.
 PyObject* search_native(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
                         std::int64_t repeat, const Deadline& deadline) {
   if (repeat == 1 && !deadline.is_set() &&
@@ -304,25 +325,11 @@ PyObject* search_native(std::span<const std::int64_t> values, std::span<const st
     return found.release();
   }
   std::vector<std::int64_t> out(targets.size());
-  const std::span<std::int64_t> results(out);
-  auto run = [&] {
-    if (!deadline.is_set()) {
-      peaje::search_many(values, targets, results, repeat);
-      return;
-    }
-    deadline.check();
-    in_slices(
-        targets.size(), repeat,
-        [&](std::size_t first, std::size_t count) {
-          peaje::search_many(values, targets.subspan(first, count), results.subspan(first, count));
-        },
-        [&] { deadline.check(); });
-  };
-  if (static_cast<std::int64_t>(targets.size()) * repeat >= kReleaseGilFromSearches) {
+  if (is_big(targets.size(), repeat)) {
     GilRelease release;
-    run();
+    search_into(values, targets, out, repeat, deadline);
   } else {
-    run();
+    search_into(values, targets, out, repeat, deadline);
   }
   return to_pylist(out);
 }
@@ -658,6 +665,37 @@ PyObject* search_resident(const SortedArray& array, PyObject* targets, PyObject*
   const std::int64_t k = to_repeat(repeat);
   const std::vector<std::int64_t> native_targets = convert_targets(targets, k);
   return search_native(array.values(), native_targets, k, deadline);
+}
+
+PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* repeat,
+                        const Deadline& deadline) {
+  const std::int64_t k = to_repeat(repeat);
+  if (!PyBytes_Check(request)) {
+    throw invalid_argument("request must be bytes (a peaje.v1.SearchRequest message), got " +
+                           type_name(request));
+  }
+  // bytes are immutable and held by the caller: their storage is read without the GIL.
+  const std::span<const std::uint8_t> wire(
+      reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(request)),
+      static_cast<std::size_t>(PyBytes_GET_SIZE(request)));
+  std::vector<std::int64_t> targets;
+  std::vector<std::int64_t> found;
+  auto decode_and_search = [&] {
+    targets = wire::search_request_targets(wire, k);
+    found.resize(targets.size());
+    search_into(array.values(), targets, found, k, deadline);
+  };
+  // A body of kReleaseGilFromSearches bytes holds at most that many targets.
+  if (is_big(wire.size(), k)) {
+    GilRelease release;
+    decode_and_search();
+  } else {
+    decode_and_search();
+  }
+  const std::size_t size = wire::search_response_size(found);
+  Ref out(checked(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size))));
+  wire::write_search_response(found, reinterpret_cast<std::uint8_t*>(PyBytes_AS_STRING(out.get())));
+  return out.release();
 }
 
 // ---- resident data ---------------------------------------------------------------------------

@@ -78,6 +78,16 @@ PyObject* search_buffer(PyObject* values, PyObject* targets, PyObject* repeat,
 PyObject* search_resident(const SortedArray& array, PyObject* targets, PyObject* repeat,
                           const Deadline& deadline = {});
 
+// packed: the targets cross as the wire bytes of a peaje.v1.SearchRequest (`request`: bytes;
+// its targets field, packed or not, decoded here with every bound checked, its other fields
+// skipped: the caller reads them), and the answer is the wire bytes of the
+// peaje.v1.SearchResponse{indices, server_ns = 0}, byte for byte what protobuf's
+// SerializeToString writes. No Python int is made. Malformed wire -> InvalidArgument; the caps
+// as check_batch (TooLarge) before any target is stored. Decoding and search run without the
+// GIL for a big batch.
+PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* repeat,
+                        const Deadline& deadline = {});
+
 // ---- resident data -------------------------------------------------------------------------
 
 // A SortedArray from a dataset spec str ("range:N[:STEP]"), or from a sequence of int

@@ -115,7 +115,7 @@ def parse_message(message_type: Any, body: bytes) -> Any:
 # ---- search ---------------------------------------------------------------------------------
 
 
-async def read_search(request: Request) -> tuple[SearchRequest, str]:
+async def read_search(request: Request) -> tuple[SearchRequest | WireSearch, str]:
     kind, body = await read_body(request)
     if kind == JSON:
         return parse_json(SearchRequest, body), kind
@@ -135,15 +135,43 @@ async def read_search(request: Request) -> tuple[SearchRequest, str]:
             raise TooLarge(f"too many values: {len(message.values.values)} > {MAX_DATASET_SIZE}")
     except TooLarge as e:
         raise EngineError(e) from None
+    if data != "values" and mode in (None, "resident"):
+        # Resident data: the wire bytes are kept for an in-process engine to read (WireSearch).
+        dataset = message.dataset if data == "dataset" else None
+        return WireSearch(body, message, dataset, mode, repeat), kind
+    return search_model(message, mode, repeat), kind
+
+
+def search_model(message: Any, mode: str | None, repeat: int) -> SearchRequest:
+    data = message.WhichOneof("data")
     # model_construct: the parser has checked every field's type; no second pass over targets.
-    search = SearchRequest.model_construct(
+    return SearchRequest.model_construct(
         targets=message.targets[:],  # a slice is a plain list, 25% faster than list()
         values=message.values.values[:] if data == "values" else None,
         dataset=message.dataset if data == "dataset" else None,
         mode=mode,
         repeat=repeat,
     )
-    return search, kind
+
+
+class WireSearch:
+    """A protobuf search on resident data, parsed and checked (caps included) but with its
+    targets left in the wire bytes: an in-process engine's SortedArray.search_packed takes
+    ``body`` and answers a peaje.v1.SearchResponse's bytes, so no target becomes a Python int
+    (peaje.api.engines.EngineSet.search_wire). Any other engine or answer takes ``model()``."""
+
+    __slots__ = ("body", "message", "dataset", "mode", "repeat")
+
+    def __init__(self, body: bytes, message: Any, dataset: str | None, mode, repeat: int) -> None:
+        self.body, self.message, self.dataset = body, message, dataset
+        self.mode, self.repeat = mode, repeat
+
+    @property
+    def n_targets(self) -> int:
+        return len(self.message.targets)
+
+    def model(self) -> SearchRequest:
+        return search_model(self.message, self.mode, self.repeat)
 
 
 def search_body(kind: str, indices: list[int], engine: str, engine_ns: int, server_ns) -> bytes:

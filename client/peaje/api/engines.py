@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from peaje import _native
+from peaje.api.bodies import WireSearch
 from peaje.api.models import BytesDictRequest, SearchRequest
 from peaje.api.problems import ENGINE_ERRORS, EngineError
 from peaje.api.settings import Settings
@@ -212,6 +213,26 @@ class EngineSet:
             else:
                 data = found
         return await self._run_local(cost, local.search, data, targets, mode=mode, repeat=repeat)
+
+    async def search_wire(self, name: str, query: WireSearch) -> Timed | None:
+        """A protobuf search on resident data, answered as a peaje.v1.SearchResponse's bytes
+        by an in-process engine's SortedArray.search_packed (the targets stay in the wire
+        bytes, decoded in C++), or None when that does not apply: the grpc engine, an engine
+        whose array has no search_packed, a dataset not resident yet (built by the ordinary
+        path, in a thread) or a malformed spec (which the ordinary path words)."""
+        local = self.local.get(name)
+        resident = getattr(local, "resident", None)
+        if resident is None:
+            return None
+        found = resident(DEFAULT_DATASET if query.dataset is None else query.dataset)
+        search_packed = getattr(found, "search_packed", None)
+        if search_packed is None:
+            return None
+        per_search = SEARCH_US.get(name, SEARCH_US["python"])
+        cost = per_search * query.n_targets * query.repeat
+        return await self._run_local(
+            cost, search_packed, query.body, query.repeat, timeout=self.settings.timeout
+        )
 
     async def to_bytes_dict(self, name: str, request: BytesDictRequest) -> Timed:
         """One validated bytes-dict request (entries already str/bytes) on engine `name`."""

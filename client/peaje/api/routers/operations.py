@@ -97,10 +97,20 @@ async def search(request: Request):
         return not_found
     name, (query, kind) = request.path_params["engine"], await bodies.read_search(request)
     state = request.app.state
-    timed = await state.engines.search(name, query)
-    timing = server_timing(name, "/v1/{engine}/search", timed, state.metrics)
     out = bodies.response_type(request, kind)
-    content = bodies.search_body(out, timed.result, name, timed.engine_ns, timed.server_ns)
+    timed = None
+    if isinstance(query, bodies.WireSearch):
+        # protobuf in and out on resident data: an in-process engine answers the wire bytes.
+        if out == bodies.PROTOBUF:
+            timed = await state.engines.search_wire(name, query)
+        if timed is None:
+            query = query.model()
+    if timed is not None:
+        content = timed.result
+    else:
+        timed = await state.engines.search(name, query)
+        content = bodies.search_body(out, timed.result, name, timed.engine_ns, timed.server_ns)
+    timing = server_timing(name, "/v1/{engine}/search", timed, state.metrics)
     return bodies.respond(out, content, timing)
 
 

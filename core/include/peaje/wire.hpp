@@ -1,0 +1,37 @@
+// The protobuf wire format of the two peaje.v1 messages whose batches are large: the targets of
+// a SearchRequest, read from its wire bytes, and a SearchResponse written as protobuf's own
+// SerializeToString writes it. No protobuf library: the in-process faces take these bytes
+// straight from an HTTP body, so the 10,000 targets never become Python ints and back.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace peaje::wire {
+
+// peaje.v1.SearchRequest.targets (repeated sint64 = 3) and SearchResponse.indices (= 1).
+inline constexpr std::uint32_t kRequestTargetsField = 3;
+inline constexpr std::uint32_t kResponseIndicesField = 1;
+// A varint is at most 10 bytes; a group nests at most this deep (protobuf's own default).
+inline constexpr int kMaxVarintBytes = 10;
+inline constexpr int kMaxTagBytes = 5;
+inline constexpr int kMaxGroupDepth = 100;
+
+// Every target of a SearchRequest's wire bytes, in order: packed and unpacked elements alike
+// (a parser must accept both), every other field skipped by its wire type. Malformed wire ->
+// kInvalidArgument: a truncated or over-long (> 10 bytes) varint, a value beyond 64 bits
+// (outside int64 once unzigzagged; protobuf's parsers drop those bits instead), a tag over 5
+// bytes or 32 bits, a length past the end, field number 0, wire type 6/7, an unmatched or
+// too-deep group. Otherwise it accepts what protobuf (upb) accepts, with the same targets. The count is checked by check_batch(count, repeat) (kTooLarge /
+// kInvalidArgument) before any target is stored.
+std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> wire,
+                                                 std::int64_t repeat);
+
+// The wire size of SearchResponse{indices, server_ns = 0}, and the message itself written to
+// `out` (exactly that many bytes): the bytes SerializeToString gives for the same message.
+std::size_t search_response_size(std::span<const std::int64_t> indices) noexcept;
+void write_search_response(std::span<const std::int64_t> indices, std::uint8_t* out) noexcept;
+
+}  // namespace peaje::wire

@@ -1,0 +1,192 @@
+// peaje::wire (see wire.hpp). Two passes over the request: the first walks the fields and
+// counts the targets (so the caps refuse a huge batch before anything is stored), the second
+// decodes them; both check every length against the bytes that are there.
+#include "peaje/wire.hpp"
+
+#include <string>
+
+#include "peaje/error.hpp"
+#include "peaje/search.hpp"
+
+namespace peaje::wire {
+namespace {
+
+enum WireType : std::uint32_t { kVarint = 0, kI64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kI32 = 5 };
+
+[[noreturn]] void malformed(const std::string& why) {
+  throw invalid_argument("the body is not a valid peaje.v1.SearchRequest message: " + why);
+}
+
+class Reader {
+ public:
+  Reader(const std::uint8_t* p, const std::uint8_t* end) noexcept : p_(p), end_(end) {}
+  bool done() const noexcept { return p_ == end_; }
+  std::size_t left() const noexcept { return static_cast<std::size_t>(end_ - p_); }
+  const std::uint8_t* at() const noexcept { return p_; }
+
+  // A field tag: a varint of at most 5 bytes holding 32 bits, as protobuf's parsers read it.
+  std::uint32_t tag() {
+    std::uint64_t value = 0;
+    for (int i = 0; i < kMaxTagBytes; ++i) {
+      if (p_ == end_) malformed("a field tag is truncated");
+      const std::uint64_t byte = *p_++;
+      value |= (byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) {
+        if (value > 0xffffffffu) malformed("a field tag is outside 32 bits");
+        return static_cast<std::uint32_t>(value);
+      }
+    }
+    malformed("a field tag is longer than 5 bytes");
+  }
+
+  std::uint64_t varint() {
+    std::uint64_t value = 0;
+    for (int i = 0; i < kMaxVarintBytes; ++i) {
+      if (p_ == end_) malformed("a varint is truncated");
+      const std::uint64_t byte = *p_++;
+      if (i == kMaxVarintBytes - 1) {
+        if ((byte & 0x80) != 0) malformed("a varint is longer than 10 bytes");
+        if (byte > 1) malformed("a varint is outside 64 bits (int64)");
+      }
+      value |= (byte & 0x7f) << (7 * i);
+      if ((byte & 0x80) == 0) break;
+    }
+    return value;
+  }
+
+  void skip(std::size_t n) {
+    if (n > left()) malformed("a field runs past the end of the message");
+    p_ += n;
+  }
+
+  // The payload of a length-delimited field.
+  Reader sub() {
+    const std::uint64_t n = varint();
+    if (n > left()) malformed("a length-delimited field runs past the end of the message");
+    const std::uint8_t* begin = p_;
+    p_ += n;
+    return {begin, p_};
+  }
+
+ private:
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+};
+
+std::int64_t unzigzag(std::uint64_t n) noexcept {
+  return static_cast<std::int64_t>((n >> 1) ^ (~(n & 1) + 1));
+}
+
+std::uint64_t zigzag(std::int64_t v) noexcept {
+  const auto u = static_cast<std::uint64_t>(v);
+  return (u << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
+}
+
+std::size_t varint_size(std::uint64_t v) noexcept {
+  std::size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+std::uint8_t* put_varint(std::uint64_t v, std::uint8_t* out) noexcept {
+  while (v >= 0x80) {
+    *out++ = static_cast<std::uint8_t>(v | 0x80);
+    v >>= 7;
+  }
+  *out++ = static_cast<std::uint8_t>(v);
+  return out;
+}
+
+// Walks every field of the message, calling on_packed(payload) for a packed run of targets and
+// on_target(varint) for an unpacked one; skips the rest by wire type, groups to their end.
+template <class OnPacked, class OnTarget>
+void walk(Reader r, OnPacked&& on_packed, OnTarget&& on_target) {
+  std::uint32_t groups[kMaxGroupDepth];
+  int depth = 0;
+  while (!r.done()) {
+    const std::uint32_t tag = r.tag();
+    const std::uint32_t field = tag >> 3;
+    const std::uint32_t type = tag & 7;
+    if (field == 0) malformed("field number 0");
+    const bool targets = depth == 0 && field == kRequestTargetsField;
+    switch (type) {
+      case kVarint: {
+        const std::uint64_t v = r.varint();
+        if (targets) on_target(v);
+        break;
+      }
+      case kI64:
+        r.skip(8);
+        break;
+      case kI32:
+        r.skip(4);
+        break;
+      case kLen: {
+        Reader payload = r.sub();
+        if (targets) on_packed(payload);
+        break;
+      }
+      case kStartGroup:
+        if (depth == kMaxGroupDepth) malformed("groups nest too deep");
+        groups[depth++] = field;
+        break;
+      case kEndGroup:
+        if (depth == 0 || groups[depth - 1] != field) malformed("an end-group tag without its group");
+        --depth;
+        break;
+      default:
+        malformed("wire type " + std::to_string(type) + " does not exist");
+    }
+  }
+  if (depth != 0) malformed("a group is not closed");
+}
+
+}  // namespace
+
+std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> wire,
+                                                 std::int64_t repeat) {
+  const Reader whole(wire.data(), wire.data() + wire.size());
+  // Pass 1: the count. A packed run holds one target per byte without the continuation bit
+  // (pass 2 checks that the run is made of whole varints).
+  std::size_t count = 0;
+  walk(
+      whole,
+      [&](Reader payload) {
+        for (const std::uint8_t* p = payload.at(); p != payload.at() + payload.left(); ++p) {
+          count += (*p & 0x80) == 0;
+        }
+      },
+      [&](std::uint64_t) { ++count; });
+  check_batch(count, repeat);
+  // Pass 2: the values.
+  std::vector<std::int64_t> out;
+  out.reserve(count);
+  walk(
+      whole,
+      [&](Reader payload) {
+        while (!payload.done()) out.push_back(unzigzag(payload.varint()));
+      },
+      [&](std::uint64_t v) { out.push_back(unzigzag(v)); });
+  return out;
+}
+
+std::size_t search_response_size(std::span<const std::int64_t> indices) noexcept {
+  if (indices.empty()) return 0;  // proto3: an empty repeated field is not written
+  std::size_t payload = 0;
+  for (const std::int64_t v : indices) payload += varint_size(zigzag(v));
+  return 1 + varint_size(payload) + payload;
+}
+
+void write_search_response(std::span<const std::int64_t> indices, std::uint8_t* out) noexcept {
+  if (indices.empty()) return;
+  std::size_t payload = 0;
+  for (const std::int64_t v : indices) payload += varint_size(zigzag(v));
+  *out++ = static_cast<std::uint8_t>((kResponseIndicesField << 3) | kLen);
+  out = put_varint(payload, out);
+  for (const std::int64_t v : indices) out = put_varint(zigzag(v), out);
+}
+
+}  // namespace peaje::wire

@@ -1,0 +1,49 @@
+// Fuzzes the wire decoder of peaje.v1.SearchRequest's targets (peaje::wire, what the in-process
+// faces' search_packed reads from an HTTP body): arbitrary bytes either decode or raise the
+// typed InvalidArgument/TooLarge, reads stay inside the input (ASan), and a decoded batch,
+// written back as a packed field, decodes to the same values; a response written for them has
+// exactly the size announced and decodes (as a request's field 1 is skipped) to no targets.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <span>
+#include <vector>
+
+#include "peaje/error.hpp"
+#include "peaje/wire.hpp"
+
+namespace {
+
+std::vector<std::int64_t> decode(std::span<const std::uint8_t> wire, bool* ok) {
+  *ok = true;
+  try {
+    return peaje::wire::search_request_targets(wire, 1);
+  } catch (const peaje::Error& e) {
+    if (e.kind() != peaje::ErrorKind::kInvalidArgument && e.kind() != peaje::ErrorKind::kTooLarge) {
+      std::abort();
+    }
+    *ok = false;
+    return {};
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  bool ok = false;
+  const std::vector<std::int64_t> targets = decode({data, size}, &ok);
+  if (!ok) return 0;
+  // Round trip: the response writer's packed field 1, renumbered as field 3, is a request.
+  const std::size_t n = peaje::wire::search_response_size(targets);
+  std::vector<std::uint8_t> wire(n);
+  peaje::wire::write_search_response(targets, wire.data());
+  if (targets.empty() != (n == 0)) std::abort();
+  if (n == 0) return 0;
+  if (wire[0] != 0x0a) std::abort();
+  const std::vector<std::int64_t> skipped = decode(wire, &ok);  // field 1: not a target
+  if (!ok || !skipped.empty()) std::abort();
+  wire[0] = 0x1a;  // field 3, length-delimited
+  const std::vector<std::int64_t> again = decode(wire, &ok);
+  if (!ok || again != targets) std::abort();
+  return 0;
+}
