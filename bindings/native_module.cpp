@@ -124,9 +124,8 @@ PYBIND11_MODULE(_native, m) {
           [](const peaje::SortedArray& a, py::handle request, py::handle repeat,
              py::handle timeout) {
             const peaje::Deadline deadline = crossing::deadline_from(timeout.ptr());
-            return crossed([&] {
-              return crossing::search_packed(a, request.ptr(), repeat.ptr(), deadline);
-            });
+            return crossed(
+                [&] { return crossing::search_packed(a, request.ptr(), repeat.ptr(), deadline); });
           },
           py::arg("request"), py::arg("repeat") = 1, py::arg("timeout") = py::none(),
           "Search the targets of a peaje.v1.SearchRequest's wire bytes; the answer is a "

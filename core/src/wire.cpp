@@ -11,7 +11,14 @@
 namespace peaje::wire {
 namespace {
 
-enum WireType : std::uint32_t { kVarint = 0, kI64 = 1, kLen = 2, kStartGroup = 3, kEndGroup = 4, kI32 = 5 };
+enum WireType : std::uint32_t {
+  kVarint = 0,
+  kI64 = 1,
+  kLen = 2,
+  kStartGroup = 3,
+  kEndGroup = 4,
+  kI32 = 5
+};
 
 [[noreturn]] void malformed(const std::string& why) {
   throw invalid_argument("the body is not a valid peaje.v1.SearchRequest message: " + why);
@@ -134,7 +141,8 @@ void walk(Reader r, OnPacked&& on_packed, OnTarget&& on_target) {
         groups[depth++] = field;
         break;
       case kEndGroup:
-        if (depth == 0 || groups[depth - 1] != field) malformed("an end-group tag without its group");
+        if (depth == 0 || groups[depth - 1] != field)
+          malformed("an end-group tag without its group");
         --depth;
         break;
       default:

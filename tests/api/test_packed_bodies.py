@@ -92,8 +92,13 @@ def test_errors_are_the_ordinary_problems(api, engine):
     response = post(api, path, beyond, PROTOBUF, PROTOBUF)
     assert response.status_code == 422, response.text
     assert "outside 64 bits" in response.json()["detail"]
-    response = post(api, path, peaje_pb2.SearchRequest(dataset="range:x").SerializeToString(),
-                    PROTOBUF, PROTOBUF)
+    response = post(
+        api,
+        path,
+        peaje_pb2.SearchRequest(dataset="range:x").SerializeToString(),
+        PROTOBUF,
+        PROTOBUF,
+    )
     assert response.status_code == 422 and "range" in response.json()["detail"]
 
 

@@ -81,17 +81,19 @@ def test_every_encoding_protobuf_accepts_gives_its_targets(array):
     """Unpacked elements, split packed runs, other fields around them, unknown fields of every
     wire type, a group (nested, holding a field 3 that is not a target), non-canonical varints."""
     packed = b"".join(varint(zigzag(v)) for v in (5, -7))
-    body = (
-        b"\x0a" + varint(len(SPEC)) + SPEC.encode()  # dataset
-        + b"\x18" + varint(zigzag(6))  # one unpacked target
-        + b"\x1a" + varint(len(packed)) + packed  # a packed run
-        + b"\x20\x02"  # repeat = 2
-        + b"\x29" + bytes(8) + b"\x35" + bytes(4)  # unknown fixed64, fixed32
-        + b"\x3b\x18\x02\x43\x44\x3c"  # group 7 holding field 3 and group 8
-        + b"\x1d" + bytes(4)  # field 3 as fixed32: unknown, skipped
-        + b"\x1a\x00"  # an empty packed run
-        + b"\x18\x8c\x80\x80\x80\x80\x80\x80\x80\x80\x00"  # 6, in 10 bytes
-        + b"\x98\x80\x00\x02"  # a 3-byte tag of field 3: target 1
+    body = b"".join(
+        [
+            b"\x0a" + varint(len(SPEC)) + SPEC.encode(),  # dataset
+            b"\x18" + varint(zigzag(6)),  # one unpacked target
+            b"\x1a" + varint(len(packed)) + packed,  # a packed run
+            b"\x20\x02",  # repeat = 2
+            b"\x29" + bytes(8) + b"\x35" + bytes(4),  # unknown fixed64, fixed32
+            b"\x3b\x18\x02\x43\x44\x3c",  # group 7 holding field 3 and group 8
+            b"\x1d" + bytes(4),  # field 3 as fixed32: unknown, skipped
+            b"\x1a\x00",  # an empty packed run
+            b"\x18\x8c\x80\x80\x80\x80\x80\x80\x80\x80\x00",  # 6, in 10 bytes
+            b"\x98\x80\x00\x02",  # a 3-byte tag of field 3: target 1
+        ]
     )
     parsed = list(peaje_pb2.SearchRequest.FromString(body).targets)
     assert parsed == [6, 5, -7, 6, 1]
@@ -210,9 +212,7 @@ FIELD = st.one_of(
         lambda t: varint(t[0] << 3 | 2) + varint(len(t[1])) + t[1]
     ),
     st.lists(st.integers(INT64_MIN, INT64_MAX), max_size=6).map(
-        lambda vs: b"\x1a"
-        + varint(len(p := b"".join(varint(zigzag(v)) for v in vs)))
-        + p
+        lambda vs: b"\x1a" + varint(len(p := b"".join(varint(zigzag(v)) for v in vs))) + p
     ),
 )
 

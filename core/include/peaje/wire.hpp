@@ -24,8 +24,9 @@ inline constexpr int kMaxGroupDepth = 100;
 // kInvalidArgument: a truncated or over-long (> 10 bytes) varint, a value beyond 64 bits
 // (outside int64 once unzigzagged; protobuf's parsers drop those bits instead), a tag over 5
 // bytes or 32 bits, a length past the end, field number 0, wire type 6/7, an unmatched or
-// too-deep group. Otherwise it accepts what protobuf (upb) accepts, with the same targets. The count is checked by check_batch(count, repeat) (kTooLarge /
-// kInvalidArgument) before any target is stored.
+// too-deep group. Otherwise it accepts what protobuf (upb) accepts, with the same targets. The
+// count is checked by check_batch(count, repeat) (kTooLarge / kInvalidArgument) before any target
+// is stored.
 std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> wire,
                                                  std::int64_t repeat);
 
