@@ -2,6 +2,7 @@
 // its storage where it has one, and every size it claims is checked against what it holds.
 #include "crossing.hpp"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <new>
@@ -71,11 +72,32 @@ class GilRelease {
 };
 
 // Lets other Python threads run (and signals be seen) between slices of GIL-holding work.
-void yield_gil() {
-  PyThreadState* state = PyEval_SaveThread();
-  PyEval_RestoreThread(state);
-  if (PyErr_CheckSignals() != 0) throw PythonError{};
-}
+// A release taken straight back hands nothing over: a waiting thread asks for the GIL only after
+// a whole switch interval with no switch, and every release of ours counts as one. So the GIL is
+// let go at most once per two switch intervals, long enough for a waiter to ask; that release
+// then waits until the waiter has taken it (CPython's forced switching).
+class GilYield {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // Called between slices; the clock starts at the first call (a short call never pays for it).
+  void operator()() {
+    const Clock::time_point now = Clock::now();
+    if (every_ == Clock::duration::zero()) {
+      every_ = std::chrono::microseconds(2 * _PyEval_GetSwitchInterval());
+      last_ = now;
+    } else if (now - last_ >= every_) {
+      PyThreadState* state = PyEval_SaveThread();
+      PyEval_RestoreThread(state);
+      last_ = Clock::now();
+    }
+    if (PyErr_CheckSignals() != 0) throw PythonError{};
+  }
+
+ private:
+  Clock::duration every_{};
+  Clock::time_point last_{};
+};
 
 // ---- text for messages ---------------------------------------------------------------------
 
@@ -341,6 +363,7 @@ PyObject* search_probing(std::size_t n, At&& at, const std::vector<std::int64_t>
   std::vector<std::int64_t> out(targets.size());
   const bool long_run = static_cast<std::int64_t>(targets.size()) * repeat > kSearchesPerSlice;
   deadline.check();
+  GilYield yield_gil;
   in_slices(
       targets.size(), repeat,
       [&](std::size_t first, std::size_t count) {

@@ -46,7 +46,8 @@ def check(summary: dict, paths: tuple[str, ...]) -> None:
 @pytest.mark.timeout(120)
 @pytest.mark.usefixtures("server_binary")
 def test_every_path_in_one_process(tmp_path):
-    summary = run(tmp_path, "--duration", "5s", "--users", str(len(runner.PATH_CLASSES)))
+    users = str(len(runner.PATH_CLASSES))
+    summary = run(tmp_path, "--duration", "5s", "--users", users, "--paths", "all")
     check(summary, tuple(runner.PATH_CLASSES))
     # The breakdown each answer reports reached the summary: the API's Server-Timing, and
     # peaje-server's server_ns (directly, and through the API for http-grpc).
