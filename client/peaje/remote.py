@@ -407,7 +407,20 @@ class GrpcEngine:
         self.close()
 
 
-class AsyncGrpcEngine:
+class AsyncEngineCalls:
+    """The untimed calls of an async grpc engine, from its ``*_timed`` ones (one definition for
+    every client)."""
+
+    async def search(
+        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
+    ) -> list[int]:
+        return (await self.search_timed(values, targets, mode=mode, repeat=repeat))[0]
+
+    async def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
+        return (await self.to_bytes_dict_timed(mapping, errors))[0]
+
+
+class AsyncGrpcEngine(AsyncEngineCalls):
     """GrpcEngine's calls as coroutines, on grpc.aio (for the HTTP front's event loop).
 
     Create it inside the running loop (e.g. in the app's lifespan) and ``await close()``.
@@ -438,19 +451,11 @@ class AsyncGrpcEngine:
         )
         return list(response.indices), response.server_ns
 
-    async def search(
-        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
-    ) -> list[int]:
-        return (await self.search_timed(values, targets, mode=mode, repeat=repeat))[0]
-
     async def to_bytes_dict_timed(
         self, mapping: Any, errors: str = "strict"
     ) -> tuple[dict[bytes, bytes], int]:
         response = await self._call(self._stub.ToBytesDict, bytes_dict_request(mapping, errors))
         return bytes_dict_of(response), response.server_ns
-
-    async def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
-        return (await self.to_bytes_dict_timed(mapping, errors))[0]
 
     async def noop(self) -> None:
         await self._call(self._stub.Noop, peaje_pb2.NoopRequest())
@@ -489,7 +494,7 @@ def _items(obj: Any) -> float:
     return float("inf")
 
 
-class CppAsyncGrpcEngine:
+class CppAsyncGrpcEngine(AsyncEngineCalls):
     """GrpcEngine's calls as coroutines on the cpp client, for an event loop (the HTTP front).
 
     A cheap call is converted and started inline, then waited for inline for up to
@@ -549,11 +554,6 @@ class CppAsyncGrpcEngine:
         response = await self._call(SEARCH, search_request(values, targets, mode, repeat))
         return list(response.indices), response.server_ns
 
-    async def search(
-        self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
-    ) -> list[int]:
-        return (await self.search_timed(values, targets, mode=mode, repeat=repeat))[0]
-
     async def to_bytes_dict_timed(
         self, mapping: Any, errors: str = "strict"
     ) -> tuple[dict[bytes, bytes], int]:
@@ -561,9 +561,6 @@ class CppAsyncGrpcEngine:
             return await self._in_thread(self._engine.to_bytes_dict_timed, mapping, errors)
         response = await self._call(TO_BYTES_DICT, bytes_dict_request(mapping, errors))
         return bytes_dict_of(response), response.server_ns
-
-    async def to_bytes_dict(self, mapping: Any, errors: str = "strict") -> dict[bytes, bytes]:
-        return (await self.to_bytes_dict_timed(mapping, errors))[0]
 
     async def noop(self) -> None:
         await self._call(NOOP, peaje_pb2.NoopRequest())

@@ -13,15 +13,9 @@ from hostile_text import hostile_strings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-CONTRACT = {  # problem type -> status (tests/fixtures/http_engine.py reads them back)
-    "invalid-argument": 422,
-    "type-error": 422,
-    "encode-error": 422,
-    "too-large": 413,
-    "unavailable": 503,
-    "deadline-exceeded": 504,
-    "not-found": 404,
-}
+from fixtures.http_engine import PROBLEM_STATUS
+
+CONTRACT = {**PROBLEM_STATUS, "not-found": 404}  # problem type -> status
 SEARCHES = [
     {"dataset": "range:100", "targets": [1, 7], "mode": "resident"},
     {"values": [1, 2, 5], "targets": [2], "mode": "copy"},
