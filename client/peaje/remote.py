@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import array
 import asyncio
+import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
 from typing import Any, NoReturn
 
 import grpc
@@ -293,17 +294,6 @@ class CppClient:
             raise CallFailure(code, payload, trailing)
         return method[1].FromString(payload)
 
-    def start(self, method: tuple[str, Any], request: Any, timeout: float) -> Any:
-        """The call started, not waited for: a PendingCall to wait() on, then finish()."""
-        return self._channel.start(method[0], request.SerializeToString(), timeout)
-
-    @staticmethod
-    def finish(method: tuple[str, Any], pending: Any) -> Any:
-        code, payload, trailing = pending.result()
-        if code:
-            raise CallFailure(code, payload, trailing)
-        return method[1].FromString(payload)
-
     def close(self) -> None:
         self._methods.clear()
 
@@ -409,7 +399,8 @@ class GrpcEngine:
 
 class AsyncEngineCalls:
     """The untimed calls of an async grpc engine, from its ``*_timed`` ones (one definition for
-    every client)."""
+    every client). ``*_timed`` return (result, server_ns, queue_ns): queue_ns is how long the
+    answer, once in this process, waited for the event loop to take it (None when unknown)."""
 
     async def search(
         self, values: Any, targets: Any, *, mode: str | None = None, repeat: int = 1
@@ -445,17 +436,19 @@ class AsyncGrpcEngine(AsyncEngineCalls):
 
     async def search_timed(
         self, values: Any, targets: Any, mode: str | None = None, repeat: int = 1
-    ) -> tuple[list[int], int]:
+    ) -> tuple[list[int], int, None]:
+        """(indices, server_ns, None): grpc.aio cannot tell when the answer arrived, so the
+        time it waited for the loop stays inside the caller's span (queue_ns unknown)."""
         response = await self._call(
             self._stub.Search, search_request(values, targets, mode, repeat)
         )
-        return list(response.indices), response.server_ns
+        return list(response.indices), response.server_ns, None
 
     async def to_bytes_dict_timed(
         self, mapping: Any, errors: str = "strict"
-    ) -> tuple[dict[bytes, bytes], int]:
+    ) -> tuple[dict[bytes, bytes], int, None]:
         response = await self._call(self._stub.ToBytesDict, bytes_dict_request(mapping, errors))
-        return bytes_dict_of(response), response.server_ns
+        return bytes_dict_of(response), response.server_ns, None
 
     async def noop(self) -> None:
         await self._call(self._stub.Noop, peaje_pb2.NoopRequest())
@@ -477,11 +470,6 @@ class AsyncGrpcEngine(AsyncEngineCalls):
 # half): past the inline budget, a call of the event loop's cpp engine runs whole in a worker
 # thread. The server's work is not counted: waiting for it never holds the loop long (below).
 ITEM_US = 0.05
-# How long the event loop waits for an answer holding the GIL before the wait moves to a thread.
-INLINE_WAIT_S = 0.002
-# Threads that wait for slower answers (blocked in C++ with the GIL released, so cheap, and made
-# only when needed): enough that waits do not queue behind the default executor's few threads.
-WAITER_THREADS = 64
 
 
 def _items(obj: Any) -> float:
@@ -494,21 +482,63 @@ def _items(obj: Any) -> float:
     return float("inf")
 
 
+class LoopCalls:
+    """One event loop's calls on a cpp channel: a LoopQueue (its own completion queue, waited on
+    by a C++ thread that takes no GIL) whose eventfd the loop watches. A call is started
+    inline and awaited as a plain future; when answers arrive the loop's reader drains them all
+    in one wake-up and resolves their futures. No thread waits for the GIL to hand an answer
+    over, and the loop never blocks on the network."""
+
+    def __init__(self, channel: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.queue = channel.loop_queue()
+        self.pending: dict[int, asyncio.Future] = {}
+        self._ids = itertools.count()
+        loop.add_reader(self.queue.fd, self._deliver)
+
+    def _deliver(self) -> None:
+        for call_id, code, payload, trailing, done_ns in self.queue.drain():
+            future = self.pending.pop(call_id, None)
+            if future is not None and not future.done():
+                future.set_result((code, payload, trailing, done_ns))
+
+    async def call(self, path: str, request: bytes, timeout: float) -> tuple[Any, ...]:
+        """(code, payload or details, trailing, done_ns): done_ns is when the answer arrived."""
+        call_id = next(self._ids)
+        future = self.loop.create_future()
+        self.pending[call_id] = future
+        try:
+            started = self.queue.start(path, request, timeout, call_id)
+        except BaseException:
+            del self.pending[call_id]
+            raise
+        try:
+            return await future
+        except asyncio.CancelledError:
+            started.cancel()  # the request went away: so does the call (drained as CANCELLED)
+            self.pending.pop(call_id, None)
+            raise
+
+    def close(self) -> None:
+        if not self.loop.is_closed():
+            self.loop.remove_reader(self.queue.fd)
+        self.queue.close()
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(Unavailable("the grpc engine is closed"))
+        self.pending.clear()
+
+
 class CppAsyncGrpcEngine(AsyncEngineCalls):
     """GrpcEngine's calls as coroutines on the cpp client, for an event loop (the HTTP front).
 
-    A cheap call is converted and started inline, then waited for inline for up to
-    ``inline_wait_s`` with the GIL held: a fast answer (the usual case) comes back without the
-    loop thread giving up the GIL and queueing to get it back behind CPU-bound Python threads,
-    which is where grpc.aio's calls lose milliseconds under load. A slower answer (a stalled
-    server, a long search) is then awaited in a worker thread with the GIL released, so the
-    loop never stalls longer than that. A call estimated above ``inline_budget_us`` (many
-    targets, values or entries to convert) runs whole in a worker thread.
-
-    The trade-off, measured (README, "The remote toll, decomposed"): its ``engine - server``
-    stays flat as concurrent users grow, where grpc.aio's grows with the loop's queue; but a
-    loop that waits inline does not overlap those waits, and a waiter thread needs the GIL back
-    from a busy loop, so past a few users the API serves fewer requests/s than on grpc.aio.
+    A cheap call is converted and started inline and awaited through LoopCalls: the answer is
+    delivered by the loop itself (an eventfd it watches), so a burst of answers costs one
+    wake-up and no thread ever queues for the GIL behind CPU-bound Python threads to hand one
+    over, which is where grpc.aio's calls lose milliseconds under load. A call estimated above
+    ``inline_budget_us`` (many targets, values or entries to convert) runs whole in a worker
+    thread on the blocking client. Measured against grpc.aio in README, "The API's gRPC client
+    under concurrency".
     """
 
     name = "grpc"
@@ -521,77 +551,100 @@ class CppAsyncGrpcEngine(AsyncEngineCalls):
         target: str = DEFAULT_TARGET,
         timeout: float = DEFAULT_TIMEOUT,
         inline_budget_us: float = 200.0,
-        inline_wait_s: float = INLINE_WAIT_S,
     ) -> None:
         self._engine = GrpcEngine(target, timeout, "cpp")
-        self._cpp = self._engine._client
+        self._channel = self._engine._client._channel
         self.target, self.timeout = target, self._engine.timeout
-        self.inline_budget_us, self.inline_wait_s = inline_budget_us, inline_wait_s
-        self._waiters = ThreadPoolExecutor(WAITER_THREADS, thread_name_prefix="peaje-grpc-wait")
+        self.inline_budget_us = inline_budget_us
+        self._loops: dict[asyncio.AbstractEventLoop, LoopCalls] = {}
 
-    async def _call(self, method: tuple[str, Any], request: Any) -> Any:
+    def _loop_calls(self) -> LoopCalls:
+        loop = asyncio.get_running_loop()
+        found = self._loops.get(loop)
+        if found is None:
+            for old in [old for old in self._loops if old.is_closed()]:
+                self._loops.pop(old).close()
+            found = self._loops[loop] = LoopCalls(self._channel, loop)
+        return found
+
+    async def _call(self, method: tuple[str, Any], request: Any) -> tuple[Any, int]:
+        """(response, queue_ns): queue_ns is how long the answer, arrived, waited for the loop."""
         if self._engine._closed:
             raise Unavailable(f"the grpc engine for {self.target} is closed")
-        try:
-            pending = self._cpp.start(method, request, self.timeout)
-            if not pending.wait(self.inline_wait_s, False):
-                await asyncio.get_running_loop().run_in_executor(
-                    self._waiters, pending.wait, -1.0, True
-                )
-            return self._cpp.finish(method, pending)
-        except grpc.RpcError as e:
-            raise_for_status(e, self.target, self.timeout)
+        path, response_type = method
+        code, payload, trailing, done_ns = await self._loop_calls().call(
+            path, request.SerializeToString(), self.timeout
+        )
+        queue_ns = max(time.perf_counter_ns() - done_ns, 0)  # both CLOCK_MONOTONIC
+        if code:
+            raise_for_status(CallFailure(code, payload, trailing), self.target, self.timeout)
+        return response_type.FromString(payload), queue_ns
 
     async def _in_thread(self, call: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, call, *args)
 
     async def search_timed(
         self, values: Any, targets: Any, mode: str | None = None, repeat: int = 1
-    ) -> tuple[list[int], int]:
+    ) -> tuple[list[int], int, int | None]:
         if ITEM_US * (_items(targets) + _items(values)) > self.inline_budget_us:
             search = self._engine.search_timed
-            return await self._in_thread(lambda: search(values, targets, mode=mode, repeat=repeat))
-        response = await self._call(SEARCH, search_request(values, targets, mode, repeat))
-        return list(response.indices), response.server_ns
+            indices, server_ns = await self._in_thread(
+                lambda: search(values, targets, mode=mode, repeat=repeat)
+            )
+            return indices, server_ns, None
+        response, queue_ns = await self._call(SEARCH, search_request(values, targets, mode, repeat))
+        return list(response.indices), response.server_ns, queue_ns
 
     async def to_bytes_dict_timed(
         self, mapping: Any, errors: str = "strict"
-    ) -> tuple[dict[bytes, bytes], int]:
+    ) -> tuple[dict[bytes, bytes], int, int | None]:
         if 2 * ITEM_US * _items(mapping) > self.inline_budget_us:
-            return await self._in_thread(self._engine.to_bytes_dict_timed, mapping, errors)
-        response = await self._call(TO_BYTES_DICT, bytes_dict_request(mapping, errors))
-        return bytes_dict_of(response), response.server_ns
+            result, server_ns = await self._in_thread(
+                self._engine.to_bytes_dict_timed, mapping, errors
+            )
+            return result, server_ns, None
+        response, queue_ns = await self._call(TO_BYTES_DICT, bytes_dict_request(mapping, errors))
+        return bytes_dict_of(response), response.server_ns, queue_ns
 
     async def noop(self) -> None:
         await self._call(NOOP, peaje_pb2.NoopRequest())
 
     async def check_ready(self) -> bool:
         try:
-            response = await self._call(HEALTH_CHECK, health_pb2.HealthCheckRequest())
+            response, _ = await self._call(HEALTH_CHECK, health_pb2.HealthCheckRequest())
         except PeajeError:
             return False
         return response.status == health_pb2.HealthCheckResponse.SERVING
 
     async def close(self) -> None:
-        self._waiters.shutdown(wait=False)
+        current = asyncio.get_running_loop()
+        for loop, calls in self._loops.items():
+            if loop is current or loop.is_closed():
+                calls.close()
+            else:  # a reader is removed by its own loop's thread
+                loop.call_soon_threadsafe(calls.close)
+        self._loops.clear()
         self._engine.close()
 
 
-# The clients an event loop can use: grpc.aio, or the cpp client waited for as above.
+# The clients an event loop can use: grpc.aio, or the cpp client through LoopCalls.
 ASYNC_CLIENTS = ("grpcio-aio", "cpp")
 
 
 def async_engine(
     target: str = DEFAULT_TARGET,
     timeout: float = DEFAULT_TIMEOUT,
-    client: str = "cpp",
+    client: str = "auto",
     inline_budget_us: float = 200.0,
 ) -> AsyncGrpcEngine | CppAsyncGrpcEngine:
-    """The grpc engine for an event loop on one of ASYNC_CLIENTS (the HTTP front's choice)."""
+    """The grpc engine for an event loop on one of ASYNC_CLIENTS (the HTTP front's choice);
+    ``auto``: cpp where it is built, else grpcio-aio."""
+    if client == "auto":
+        client = "cpp" if "cpp" in available_clients() else "grpcio-aio"
     if client == "grpcio-aio":
         return AsyncGrpcEngine(target, timeout)
     if client == "cpp":
         return CppAsyncGrpcEngine(target, timeout, inline_budget_us)
     raise InvalidArgument(
-        f"an event loop's client is one of {', '.join(ASYNC_CLIENTS)}, got {client!r}"
+        f"an event loop's client is auto or one of {', '.join(ASYNC_CLIENTS)}, got {client!r}"
     )

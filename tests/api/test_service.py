@@ -13,6 +13,9 @@ import pytest
 
 from peaje.engine import ENGINES
 from peaje.inprocess import BINDINGS
+from peaje.remote import ASYNC_CLIENTS
+
+from fixtures.http_engine import ApiProcess
 
 IN_PROCESS = tuple(BINDINGS)  # native, nanobind, cython
 
@@ -158,3 +161,20 @@ def test_docs_render_in_a_browser_with_nothing_fetched_from_outside(api_url, tmp
     outside = [url for url in requested if not url.startswith(f"{api_url}/")]
     assert not outside, f"{page} asked for {outside}"
     assert "default-src 'self'" in httpx.get(f"{api_url}{page}").headers["content-security-policy"]
+
+
+@pytest.mark.parametrize("client", ASYNC_CLIENTS)
+def test_grpc_time_breakdown_on_each_event_loop_client(grpc_server, client):
+    """cpp tells the answer's wait for the loop (queue) from the crossing; grpc.aio cannot."""
+    env = {"PEAJE_GRPC_TARGET": grpc_server.tcp_target, "PEAJE_GRPC_CLIENT": client}
+    with ApiProcess(env) as process, httpx.Client(base_url=process.url, timeout=30) as http:
+        for _ in range(3):
+            response = http.post("/v1/grpc/search", json={"targets": [7, -1]})
+            body, timing = response.json(), server_timing(response)
+            assert body["indices"] == [7, -1]
+            assert 0 < body["server_ns"] < body["engine_ns"]
+            assert timing["engine"] == pytest.approx(body["engine_ns"] / 1e6, abs=0.001)
+            if client == "cpp":
+                assert timing["app"] >= timing["engine"] + timing["queue"] - 0.002
+            else:
+                assert "queue" not in timing and timing["app"] >= timing["engine"]

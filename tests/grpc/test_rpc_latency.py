@@ -9,7 +9,7 @@ import pytest
 
 from peaje.bench import rpc_latency
 from peaje.bench.rpc_clients import FLOOR, GHZ_BIN, REFERENCE, RPC_BENCH_BIN
-from peaje.remote import CLIENTS
+from peaje.remote import ASYNC_CLIENTS, CLIENTS
 
 
 def test_a_tiny_run_has_every_row_and_the_parts_add_up(tmp_path, capsys):
@@ -20,7 +20,7 @@ def test_a_tiny_run_has_every_row_and_the_parts_add_up(tmp_path, capsys):
     assert rpc_latency.main(argv) == 0
     rows = json.loads(out.read_text())["rows"]
     clients = {(r["transport"], r["client"]) for r in rows if r["operation"] == "noop"}
-    expected = {REFERENCE, "ghz (go)", "python grpcio-aio in its loop"}
+    expected = {REFERENCE, "ghz (go)"} | {f"python {c} in its loop" for c in ASYNC_CLIENTS}
     expected |= {f"python {c}" for c in CLIENTS}
     assert {name for transport, name in clients if transport == "tcp"} == expected
     assert ("unix", "python cpp") in clients and ("unix", "ghz (go)") not in clients

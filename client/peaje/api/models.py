@@ -191,7 +191,11 @@ class SearchRequest(BaseModel):
 class SearchResponse(BaseModel):
     indices: list[int] = Field(description="leftmost index of each target, or -1")
     engine: str
-    engine_ns: int = Field(description="time around the engine call, crossing + work (ns)")
+    engine_ns: int = Field(
+        description="the engine call, crossing + work, until its answer is in the API process "
+        "(ns); for grpc on the cpp client the answer's wait for the event loop is apart "
+        "(Server-Timing queue)"
+    )
     server_ns: int | None = Field(
         None,
         description="grpc only: time inside the server's core (ns); the rest of "

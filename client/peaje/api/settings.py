@@ -19,11 +19,11 @@ class Settings(BaseSettings):
         "127.0.0.1:50051", description="the peaje-server the grpc engine calls (a gRPC target)"
     )
     grpc_client: str = Field(
-        "grpcio-aio",
-        description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: grpcio-aio "
-        "(overlaps calls on the event loop: the most requests/s under concurrency) or cpp (the "
-        "C++ client: a cheap call waits up to 2 ms inline holding the GIL, then in a thread; "
-        "lowest latency at one or a few users, engine - server flat, fewer requests/s past that)",
+        "auto",
+        description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: cpp (the C++ "
+        "client, its answers handed to the event loop through an eventfd: the fastest, at one "
+        "user and under load, and it tells the crossing from the loop's queue) or grpcio-aio "
+        "(grpc.aio); auto (the default) is cpp where it is built, else grpcio-aio",
     )
     timeout: float = Field(
         5.0,

@@ -5,7 +5,8 @@ of peaje-server, each timing a block of calls of one operation per turn.
 - our C++ client (tests/bench/rpc_bench.cpp, a long-lived process fed blocks on stdin);
 - ghz (Go), one bounded run per block (its own connection, warmed by --skipFirst);
 - the grpc engine's Python clients (peaje.remote.CLIENTS), timed with perf_counter_ns around
-  the engine call; grpcio-aio is awaited on an event loop of the bench's, as the API awaits it.
+  the engine call; the event loop clients (remote.ASYNC_CLIENTS: grpcio-aio, cpp through its
+  eventfd) also awaited on an event loop of the bench's, as the API awaits them.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from peaje.bench.wire_floor import PingPong
 from peaje.limits import DEFAULT_DATASET
 from peaje.processes import find_repo
-from peaje.remote import AsyncGrpcEngine, GrpcEngine, available_clients
+from peaje.remote import ASYNC_CLIENTS, GrpcEngine, async_engine, available_clients
 
 REPO = find_repo() or Path.cwd()  # the build tree and proto/ of the checkout
 
@@ -132,17 +134,18 @@ class EngineSampler:
 
 
 class AioSampler:
-    """AsyncGrpcEngine awaited on the bench's own event loop (no thread hand-off)."""
+    """An event loop's grpc engine (peaje.remote.async_engine: grpc.aio, or cpp through its
+    eventfd) awaited on the bench's own loop, as the API awaits it."""
 
     operations = OPERATIONS
 
-    def __init__(self, target: str) -> None:
+    def __init__(self, target: str, client: str = "grpcio-aio") -> None:
         self._loop = asyncio.new_event_loop()
-        self._engine = self._loop.run_until_complete(self._open(target))
+        self._engine = self._loop.run_until_complete(self._open(target, client))
 
     @staticmethod
-    async def _open(target: str) -> AsyncGrpcEngine:
-        return AsyncGrpcEngine(target, 10.0)
+    async def _open(target: str, client: str) -> Any:
+        return async_engine(target, 10.0, client)
 
     async def _block(self, op: str, n: int) -> list[int]:
         engine, clock, out = self._engine, time.perf_counter_ns, []
@@ -180,6 +183,6 @@ def samplers_for(transport: str, target: str, floor_address: str) -> Iterator[di
             add("ghz (go)", GhzSampler(target))
         for client in available_clients():
             add(f"python {client}", EngineSampler(target, client))
-            if client == "grpcio-aio":  # as the API awaits it, no hand-off to another thread
-                add("python grpcio-aio in its loop", AioSampler(target))
+            if client in ASYNC_CLIENTS:  # as the API awaits it
+                add(f"python {client} in its loop", AioSampler(target, client))
         yield samplers

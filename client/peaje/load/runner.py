@@ -211,13 +211,18 @@ def row(series: latency.Series, seconds: float) -> dict:
     }
 
 
+# The parts of an answer's time it reports (Server-Timing, server_ns), in the tables' order.
+PARTS = ("app", "engine", "queue", "server")
+
+
 def parts_p50(recorder: latency.LatencyRecorder, path: str) -> dict:
-    """Medians of the time each answer reports: in the API process (app), around the engine
-    call (engine) and in peaje-server's core (server). wall - app is the wire, the client and
-    the wait for the API's event loop; app - engine is the HTTP front's own work; engine -
-    server is gRPC's wire and stubs, seen from the API."""
+    """Medians of the time each answer reports: in the API process (app), the engine call until
+    its answer is in the API (engine), that answer's wait for the event loop (queue: grpc on
+    the cpp client) and in peaje-server's core (server). wall - app is the wire, the client and
+    the wait for the API's event loop; app - engine - queue is the HTTP front's own work;
+    engine - server is gRPC's wire and stubs, seen from the API."""
     result = {}
-    for part in ("app", "engine", "server"):
+    for part in PARTS:
         series = recorder.parts.get((path, part))
         result[f"{part}_p50_us"] = (
             int(series.histogram.get_value_at_percentile(50)) if series and series.count else None
@@ -316,7 +321,7 @@ def table(rows: list[dict], key: str = "path") -> str:
     """A Markdown table of per-path (or per-request) rows."""
     per_request = key != "path"
     head = [key, "req/s", "p50 µs", "p95 µs", "p99 µs", "p99.9 µs", "requests", "errors"]
-    head += ["Locust's p50 (ms)"] if per_request else ["app p50", "engine p50", "server p50"]
+    head += ["Locust's p50 (ms)"] if per_request else [f"{part} p50" for part in PARTS]
     lines = []
     for r in rows:
         label = f"{r['path']}: {r['name']}" if per_request else r[key]
@@ -325,7 +330,7 @@ def table(rows: list[dict], key: str = "path") -> str:
         if per_request:
             cells.append(fmt_us(r.get("locust_p50_ms")))
         else:
-            cells += [fmt_us(r.get(f"{part}_p50_us")) for part in ("app", "engine", "server")]
+            cells += [fmt_us(r.get(f"{part}_p50_us")) for part in PARTS]
         lines.append(cells)
     return markdown_table(head, lines)
 
@@ -356,10 +361,11 @@ def markdown(summary: dict) -> str:
             "",
             f"{c['users']} users, {c['duration_s']}s, profile `{c['profile']}`, "
             f"window {summary['window_s']}s. Latencies from µs HDR histograms of every sample. "
-            "app, engine and server (µs) are medians of what each answer reports: time in the "
-            "API process, around the engine call, and in peaje-server's core (Server-Timing, "
-            "server_ns). p50 - app: the wire, the client, and the wait for the API's event "
-            "loop; app - engine: the HTTP front's own work.",
+            "app, engine, queue and server (µs) are medians of what each answer reports: time "
+            "in the API process, in the engine call until its answer is in the API, that "
+            "answer's wait for the event loop (grpc on the cpp client), and in peaje-server's "
+            "core (Server-Timing, server_ns). p50 - app: the wire, the client, and the wait for "
+            "the API's event loop; app - engine - queue: the HTTP front's own work.",
             "",
             table(summary["paths"]),
             "",

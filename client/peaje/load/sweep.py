@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from peaje.load.runner import (
+    PARTS,
     LoadConfig,
     load_run,
     parse_duration,
@@ -57,7 +58,7 @@ def point(path: str, users: int, summary: dict, run_dir: Path) -> dict:
         "p99_9_us": r.get("p99_9_us"),
         "requests": r["requests"],
         "errors": r["errors"],
-        **{f"{part}_p50_us": r.get(f"{part}_p50_us") for part in ("app", "engine", "server")},
+        **{f"{part}_p50_us": r.get(f"{part}_p50_us") for part in PARTS},
         "cpu_percent": {
             role: cpu[role]["mean"]
             for role in ("api", "server", "generator", "others", "niced", "machine")
@@ -106,7 +107,7 @@ def saturation(points: list[dict], cores: int) -> dict:
 
 
 def breakdown(p: dict) -> str:
-    parts = [p.get(f"{part}_p50_us") for part in ("app", "engine", "server")]
+    parts = [p.get(f"{part}_p50_us") for part in PARTS]
     return " / ".join("-" if v is None else f"{v:,}" for v in parts)
 
 
@@ -117,10 +118,11 @@ def markdown(sweep: dict) -> str:
         f"Workload `{sweep['workload']}`, {sweep['duration_s']}s per point, "
         f"{sweep['cores']} cores. CPU in % of one core (mean over the run); `others` is what "
         "the rest of the machine took meanwhile at normal priority, `niced` at low priority "
-        "(it yields to ours). app / engine / server: medians of the time "
-        "each answer reports in the API process, around the engine call, and in peaje-server.",
+        "(it yields to ours). app / engine / queue / server: medians of the time each answer "
+        "reports in the API process, in the engine call until its answer is in the API, that "
+        "answer's wait for the event loop (grpc on the cpp client), and in peaje-server.",
         "",
-        "| path | users | req/s | p50 µs | p99 µs | app / engine / server p50 µs "
+        "| path | users | req/s | p50 µs | p99 µs | app / engine / queue / server p50 µs "
         "| API CPU | server CPU | Locust CPU | others | niced | machine | errors |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]

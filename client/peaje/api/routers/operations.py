@@ -77,7 +77,10 @@ def server_timing(engine: str, route: str, timed: Timed, metrics: ApiMetrics) ->
     if timed.server_ns is None:
         return f"engine;dur={timed.engine_ns / 1e6:.3f}"
     metrics.server_latency.labels(route).observe(timed.server_ns / 1e9)
-    return f"engine;dur={timed.engine_ns / 1e6:.3f}, server;dur={timed.server_ns / 1e6:.3f}"
+    timing = f"engine;dur={timed.engine_ns / 1e6:.3f}, server;dur={timed.server_ns / 1e6:.3f}"
+    if timed.queue_ns is None:
+        return timing
+    return f"{timing}, queue;dur={timed.queue_ns / 1e6:.3f}"
 
 
 @router.post(
