@@ -631,6 +631,13 @@ class CppAsyncGrpcEngine(AsyncEngineCalls):
 ASYNC_CLIENTS = ("grpcio-aio", "cpp")
 
 
+def resolve_async_client(client: str) -> str:
+    """``auto`` -> cpp where it is built, else grpcio-aio; any other name as given."""
+    if client == "auto":
+        return "cpp" if "cpp" in available_clients() else "grpcio-aio"
+    return client
+
+
 def async_engine(
     target: str = DEFAULT_TARGET,
     timeout: float = DEFAULT_TIMEOUT,
@@ -639,8 +646,7 @@ def async_engine(
 ) -> AsyncGrpcEngine | CppAsyncGrpcEngine:
     """The grpc engine for an event loop on one of ASYNC_CLIENTS (the HTTP front's choice);
     ``auto``: cpp where it is built, else grpcio-aio."""
-    if client == "auto":
-        client = "cpp" if "cpp" in available_clients() else "grpcio-aio"
+    client = resolve_async_client(client)
     if client == "grpcio-aio":
         return AsyncGrpcEngine(target, timeout)
     if client == "cpp":

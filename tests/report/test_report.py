@@ -127,3 +127,33 @@ def test_http_bodies_compare_json_and_protobuf_per_batch(results: dict) -> None:
             m = row[encoding]
             assert 0 < m["engine_ms"] < m["app_ms"] < m["round_trip_ms"], (row["targets"], m)
         assert row["protobuf"]["body_bytes"] < row["json"]["body_bytes"]
+
+
+def test_concurrency_section_shows_the_grpc_clients_parts_per_users():
+    from types import SimpleNamespace
+
+    from peaje.bench import render
+
+    def point(path, users, engine, queue):
+        parts = {"app_p50_us": engine + (queue or 0) + 50, "engine_p50_us": engine}
+        if path == "http-grpc":
+            parts |= {"server_p50_us": 4, "queue_p50_us": queue}
+        return {"path": path, "users": users, "rps": 100.0, "p50_us": 900, "p95_us": 1000,
+                "errors": 0, **parts}  # fmt: skip
+
+    sweep = {
+        "source": "results/load-sweep-x",
+        "grpc_client": "cpp",
+        "points": [point("http-native", 1, 20, None), point("http-grpc", 1, 300, 70),
+                   point("http-grpc", 8, 760, 1500)],
+    }  # fmt: skip
+    section = render.Section("concurrency")
+    render.concurrency_section(SimpleNamespace(load_sweep=sweep), section)
+    tables = [b for b in section.blocks if isinstance(b, render.Table)]
+    parts = tables[-1]
+    assert parts.header == ["users", "app", "engine", "server", "engine − server", "queue"]
+    assert parts.rows == [
+        ["1", "420 µs", "300 µs", "4 µs", "296 µs", "70 µs"],
+        ["8", "2.31 ms", "760 µs", "4 µs", "756 µs", "1.5 ms"],
+    ]
+    assert any("`cpp` client" in b for b in section.blocks if isinstance(b, str))

@@ -367,6 +367,24 @@ def concurrency_section(r: Report, s: Section) -> None:
             for p in sweep["points"]
         ],
     )  # fmt: skip
+    grpc = [p for p in sweep["points"] if p["path"] == "http-grpc" and p.get("engine_p50_us")]
+    if grpc:
+        s.text(
+            f"http-grpc on the API's `{sweep.get('grpc_client', '?')}` client: medians of what "
+            "each answer reports. engine − server is the crossing as the API sees it; queue, "
+            "the answer's wait for the event loop once in the API (known on the cpp client "
+            "only; on grpc.aio it stays inside engine)."
+        )
+        s.table(
+            ["users", "app", "engine", "server", "engine − server", "queue"],
+            [
+                [str(p["users"]), *(ns(p.get(f"{k}_p50_us"), scale=1e3)
+                                    for k in ("app", "engine", "server")),
+                 ns(p["engine_p50_us"] - (p.get("server_p50_us") or 0), scale=1e3),
+                 ns(p.get("queue_p50_us"), scale=1e3)]
+                for p in grpc
+            ],
+        )  # fmt: skip
 
 
 def http_bodies_section(r: Report, s: Section) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from peaje.load.runner import (
 from peaje.load.targets import LoadTargets
 from peaje.load.workloads import SWEEP
 from peaje.processes import results_root
+from peaje.remote import resolve_async_client
 from peaje.runs import sigterm_as_interrupt, write_manifest
 
 SWEEP_SCHEMA = "peaje.load.sweep/1"
@@ -244,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         "cores": cores,
         "users": args.users,
         "paths": args.paths,
+        # the API's grpc client for http-grpc (PEAJE_GRPC_CLIENT, as the API resolves it)
+        "grpc_client": resolve_async_client(os.environ.get("PEAJE_GRPC_CLIENT") or "auto"),
         "points": points,
         "saturation": saturation(points, cores),
         "files": {"table": "sweep.md", "plot": "sweep.png"},
