@@ -85,6 +85,19 @@ std::shared_ptr<const SortedArray> DatasetCache::get(std::string_view spec,
   }
 }
 
+std::shared_ptr<const SortedArray> DatasetCache::find_built(std::string_view spec) noexcept {
+  try {
+    const std::string key = DatasetSpec::parse(spec).canonical();
+    std::lock_guard lock(budget_->mutex);
+    const auto found = slots_.find(key);
+    if (found == slots_.end() || !found->second.slot->array) return nullptr;
+    recency_.splice(recency_.begin(), recency_, found->second.recency);
+    return found->second.slot->array;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 std::shared_ptr<const SortedArray> DatasetCache::build(const std::string& key, std::size_t bytes,
                                                        const std::shared_ptr<Slot>& slot) {
   std::shared_ptr<const SortedArray> array;

@@ -38,6 +38,10 @@ class DatasetCache {
     return get(spec, Clock::now() + kMaxWait);
   }
 
+  // The array of `spec` if it is cached and built, else null (also for a spec that does not
+  // parse): never builds, waits or throws, so gRPC's callback threads may ask.
+  std::shared_ptr<const SortedArray> find_built(std::string_view spec) noexcept;
+
   // Holds `bytes` of the budget while the returned handle lives. `what` names the use in the
   // error when it does not fit by `deadline`.
   std::shared_ptr<void> reserve(std::size_t bytes, std::string_view what,

@@ -93,7 +93,17 @@ int main(int argc, char** argv) {
   // second, after megabytes were released, malloc_trim returns the freed heap pages.
   mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
   peaje::server::DatasetCache datasets(config.dataset_cache, config.dataset_budget_bytes);
-  peaje::server::PeajeService service(datasets, config.threads);
+  // peaje.v1 on the callback API (the default) or, for comparison, the sync API: the same steps.
+  std::unique_ptr<peaje::server::PeajeService> callback_service;
+  std::unique_ptr<peaje::server::SyncPeajeService> sync_service;
+  peaje::server::PeajeCalls* service = nullptr;
+  if (config.api == ServerConfig::Api::kSync) {
+    sync_service = std::make_unique<peaje::server::SyncPeajeService>(datasets, config.threads);
+    service = sync_service.get();
+  } else {
+    callback_service = std::make_unique<peaje::server::PeajeService>(datasets, config.threads);
+    service = callback_service.get();
+  }
   // Outlives the server: its calls report to it until they end.
   peaje::server::StreamGuard streams(config.max_streams,
                                      std::chrono::seconds(config.stream_idle_seconds));
@@ -115,18 +125,23 @@ int main(int argc, char** argv) {
   builder.SetMaxReceiveMessageSize(config.max_message_bytes);
   builder.SetMaxSendMessageSize(config.max_message_bytes);
   if (config.threads > 0) {
-    // Every sync call holds a thread for its life, streams included. The service admits
-    // `threads` peaje.v1 calls and refuses the next at once (UNAVAILABLE), not queued; the
-    // StreamGuard admits `max_streams` streams. The quota leaves room for both, one polling
-    // thread and one to refuse with, so open streams can never take the calls' threads.
+    // Every sync call holds a thread for its life: streams (reflection is a sync service) and,
+    // on --api sync, the peaje.v1 calls. The service admits `threads` peaje.v1 calls and
+    // refuses the next at once (UNAVAILABLE), not queued; the StreamGuard admits `max_streams`
+    // streams. The quota leaves room for both, one polling thread and one to refuse with, so
+    // open streams can never take the calls' threads. On the callback API peaje.v1 calls hold
+    // none of these threads (the service runs long work on its own pool, capped by the same
+    // admission count), so the quota only has to cover the streams.
+    const int sync_calls = config.api == ServerConfig::Api::kSync ? config.threads : 0;
     grpc::ResourceQuota quota("peaje-server");
-    quota.SetMaxThreads(config.threads + config.max_streams + 2);
+    quota.SetMaxThreads(sync_calls + config.max_streams + 2);
     builder.SetResourceQuota(quota);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::NUM_CQS, 1);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 1);
     builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 1);
   }
-  builder.RegisterService(&service);
+  if (callback_service) builder.RegisterService(callback_service.get());
+  if (sync_service) builder.RegisterService(sync_service.get());
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(
       std::make_unique<peaje::server::FrameworkStatusInterceptorFactory>(&streams));
@@ -154,7 +169,9 @@ int main(int argc, char** argv) {
   health->SetServingStatus(true);
   health->SetServingStatus(peaje::v1::Peaje::service_full_name(), true);
   log_event("start",
-            ",\"listen\":" + json_list(bound) + ",\"threads\":" + std::to_string(config.threads) +
+            ",\"listen\":" + json_list(bound) + ",\"api\":" +
+                json_string(config.api == ServerConfig::Api::kSync ? "sync" : "callback") +
+                ",\"threads\":" + std::to_string(config.threads) +
                 ",\"max_streams\":" + std::to_string(config.max_streams) +
                 ",\"stream_idle_seconds\":" + std::to_string(config.stream_idle_seconds) +
                 ",\"max_message_bytes\":" + std::to_string(config.max_message_bytes) +
@@ -186,7 +203,7 @@ int main(int argc, char** argv) {
   std::thread end_streams([&] {
     const auto grace = std::chrono::steady_clock::now() + std::chrono::milliseconds(50);
     while (!drained &&
-           (service.calls_in_flight() > 0 || std::chrono::steady_clock::now() < grace)) {
+           (service->calls_in_flight() > 0 || std::chrono::steady_clock::now() < grace)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     if (!drained) grpc_server_cancel_all_calls(server->c_server());

@@ -6,10 +6,20 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "dataset_cache.hpp"
 #include "peaje/v1/peaje.grpc.pb.h"
@@ -69,45 +79,160 @@ inline std::size_t bytes_dict_footprint(std::uint64_t entries, std::size_t wire_
   return static_cast<std::size_t>(entries) * kBytesPerEntry + 2 * wire_bytes;
 }
 
-// peaje.v1.Peaje (proto/peaje/v1/peaje.proto), registered by hand rather than through the
-// generated Peaje::Service so that Search and ToBytesDict receive their requests as bytes: the
-// inline-value cap and the memory budget are checked before the request is parsed.
-class PeajeService final : public grpc::Service {
+// How many calls are in a handler right now, and the cap on them (--threads).
+class CallCount {
+ public:
+  explicit CallCount(int max_calls) : max_calls_(max_calls) {}
+  int in_flight() const noexcept { return in_flight_.load(); }
+  int max_calls() const noexcept { return max_calls_; }
+
+  // One admitted call: counted while it lives (moved along with the call's work). Empty when the
+  // cap was reached: the call must be refused with server_busy().
+  class Slot {
+   public:
+    Slot() = default;
+    Slot(Slot&& other) noexcept : count_(std::exchange(other.count_, nullptr)) {}
+    Slot& operator=(Slot&& other) noexcept {
+      release();
+      count_ = std::exchange(other.count_, nullptr);
+      return *this;
+    }
+    ~Slot() { release(); }
+    explicit operator bool() const noexcept { return count_ != nullptr; }
+    void release() noexcept {
+      if (count_ != nullptr) std::exchange(count_, nullptr)->in_flight_.fetch_sub(1);
+    }
+
+   private:
+    friend class CallCount;
+    explicit Slot(CallCount* count) : count_(count) {}
+    CallCount* count_ = nullptr;
+  };
+
+  Slot admit() {
+    if (in_flight_.fetch_add(1) < max_calls_ || max_calls_ == 0) return Slot(this);
+    in_flight_.fetch_sub(1);
+    return {};
+  }
+
+ private:
+  const int max_calls_;
+  std::atomic<int> in_flight_{0};
+};
+
+// UNAVAILABLE "server busy" with the grpc-retry-pushback-ms trailer: a call past --threads.
+grpc::Status server_busy(grpc::ServerContextBase* context, int max_calls);
+
+// What peaje.v1.Peaje (proto/peaje/v1/peaje.proto) does, apart from how gRPC calls it: the sync
+// API (SyncPeajeService) and the callback API (PeajeService) share every step. Requests arrive
+// as bytes so that the inline-value cap and the memory budget are checked before the parse.
+class PeajeCalls {
  public:
   // `max_calls`: peaje.v1 calls served at once (--threads); past it a call is refused at once
   // with UNAVAILABLE "server busy". 0: no cap.
-  explicit PeajeService(DatasetCache& datasets, int max_calls = 0);
+  explicit PeajeCalls(DatasetCache& datasets, int max_calls = 0)
+      : datasets_(datasets), calls_(max_calls) {}
 
   // Calls inside a handler right now; the drain waits for these, not for streams.
-  int calls_in_flight() const noexcept { return in_flight_.load(); }
+  int calls_in_flight() const noexcept { return calls_.in_flight(); }
 
-  // What gRPC calls for Search: admits, counts the inline values (RESOURCE_EXHAUSTED past
-  // limits::kMaxDatasetSize), holds their bytes in the dataset budget, parses, searches.
-  grpc::Status SearchBytes(grpc::ServerContext* context, const grpc::ByteBuffer* request,
+  // Whole calls, admission included, on the calling thread (the sync API, tests, fuzzers).
+  // Search: admits, counts the inline values (RESOURCE_EXHAUSTED past limits::kMaxDatasetSize),
+  // holds their bytes in the dataset budget, parses, searches.
+  grpc::Status SearchBytes(grpc::ServerContextBase* context, const grpc::ByteBuffer* request,
                            peaje::v1::SearchResponse* response);
-  // The same, on a request already parsed.
-  grpc::Status Search(grpc::ServerContext* context, const peaje::v1::SearchRequest* request,
-                      peaje::v1::SearchResponse* response);
-  // What gRPC calls for ToBytesDict: admits, counts the entries, holds their footprint in the
-  // dataset budget (RESOURCE_EXHAUSTED when it cannot), parses, converts.
-  grpc::Status ToBytesDictBytes(grpc::ServerContext* context, const grpc::ByteBuffer* request,
+  // ToBytesDict: admits, counts the entries, holds their footprint in the dataset budget
+  // (RESOURCE_EXHAUSTED when it cannot), parses, converts.
+  grpc::Status ToBytesDictBytes(grpc::ServerContextBase* context, const grpc::ByteBuffer* request,
                                 peaje::v1::ToBytesDictResponse* response);
-  grpc::Status ToBytesDict(grpc::ServerContext* context,
-                           const peaje::v1::ToBytesDictRequest* request,
-                           peaje::v1::ToBytesDictResponse* response);
-  grpc::Status Noop(grpc::ServerContext* context, const peaje::v1::NoopRequest* request,
-                    peaje::v1::NoopResponse* response);
+  grpc::Status NoopBytes(grpc::ServerContextBase* context, const grpc::ByteBuffer* request,
+                         peaje::v1::NoopResponse* response);
 
- private:
-  grpc::Status to_bytes_dict_admitted(const peaje::v1::ToBytesDictRequest* request,
+ protected:
+  // The steps, for an admitted call. decode_search counts, reserves (may wait for the budget)
+  // and parses into `parsed`; the handle holds the reservation. Throws the core's errors.
+  std::shared_ptr<void> decode_search(grpc::ServerContextBase* context,
+                                      const grpc::ByteBuffer& request,
+                                      peaje::v1::SearchRequest& parsed);
+  // Searches `request`; `resident`, when given, is its dataset already looked up.
+  grpc::Status search_parsed(grpc::ServerContextBase* context,
+                             const peaje::v1::SearchRequest& request,
+                             peaje::v1::SearchResponse* response,
+                             std::shared_ptr<const SortedArray> resident = nullptr);
+  grpc::Status to_bytes_dict_admitted(grpc::ServerContextBase* context,
+                                      const grpc::ByteBuffer& request,
                                       peaje::v1::ToBytesDictResponse* response);
-  grpc::Status search_admitted(grpc::ServerContext* context,
-                               const peaje::v1::SearchRequest* request,
-                               peaje::v1::SearchResponse* response);
+  grpc::Status noop_admitted(const grpc::ByteBuffer& request, peaje::v1::NoopResponse* response);
 
   DatasetCache& datasets_;
-  const int max_calls_;
-  std::atomic<int> in_flight_{0};
+  CallCount calls_;
+};
+
+// peaje.v1.Peaje on gRPC's sync API: every call holds one of gRPC's threads for its life.
+// Kept for `peaje-server --api sync` and the measurement of the server's share against it.
+class SyncPeajeService final : public grpc::Service, public PeajeCalls {
+ public:
+  explicit SyncPeajeService(DatasetCache& datasets, int max_calls = 0);
+};
+
+// Threads that run the callback API's long work (see PeajeService). A task goes to an idle
+// worker or to a new one, never behind another task: the admission cap (--threads) is what
+// bounds how many run at once. Workers idle for `idle_timeout` exit, all but `keep_idle`.
+class WorkPool {
+ public:
+  explicit WorkPool(std::size_t keep_idle = 4,
+                    std::chrono::milliseconds idle_timeout = std::chrono::seconds(10));
+  ~WorkPool();  // runs what is queued, then joins every worker
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  // Throws std::system_error when a needed thread cannot be started (the task is not run).
+  void run(std::function<void()> task);
+  std::size_t workers() const;
+
+ private:
+  void work(std::list<std::thread>::iterator self);
+
+  const std::size_t keep_idle_;
+  const std::chrono::milliseconds idle_timeout_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  std::size_t waiting_ = 0;  // workers waiting for a task
+  bool stopping_ = false;
+  std::list<std::thread> workers_;
+  std::vector<std::thread> finished_;  // exited on their own, joined by the next run()
+};
+
+// peaje.v1.Peaje on gRPC's callback API (peaje-server's default): a call needs no thread of its
+// own while gRPC reads or writes it. Short work (Noop; a search of at most kInlineSearches on a
+// resident dataset or on inline values, a bytes dict, each in at most kInlineBytes of request)
+// runs inline on gRPC's callback thread; anything that may take long or wait (a dataset to
+// build, the budget, big requests, long repeats) runs on the WorkPool, so gRPC's threads are
+// never held by it. The admission count (--threads) caps both together.
+class PeajeService final : public grpc::Service, public PeajeCalls {
+ public:
+  static constexpr std::size_t kInlineBytes = 64 << 10;
+  static constexpr std::int64_t kInlineSearches = 4096;
+
+  explicit PeajeService(DatasetCache& datasets, int max_calls = 0);
+  std::size_t workers() const { return pool_.workers(); }
+
+ private:
+  grpc::ServerUnaryReactor* search(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   peaje::v1::SearchResponse* response);
+  grpc::ServerUnaryReactor* to_bytes_dict(grpc::CallbackServerContext* context,
+                                          const grpc::ByteBuffer* request,
+                                          peaje::v1::ToBytesDictResponse* response);
+  grpc::ServerUnaryReactor* noop(grpc::CallbackServerContext* context,
+                                 const grpc::ByteBuffer* request,
+                                 peaje::v1::NoopResponse* response);
+  // Runs `work` on the pool, then finishes the call with its status.
+  void offload(grpc::ServerUnaryReactor* reactor, grpc::CallbackServerContext* context,
+               CallCount::Slot slot, std::function<grpc::Status()> work);
+
+  WorkPool pool_;
 };
 
 }  // namespace peaje::server

@@ -85,6 +85,13 @@ const std::vector<Setting>& settings() {
        [](ServerConfig& c, const std::string& v) {
          c.drain_seconds = static_cast<int>(parse_number("--drain-seconds", v, 0, 3600));
        }},
+      {"--api", "PEAJE_SERVER_API",
+       [](ServerConfig& c, const std::string& v) {
+         if (v != "callback" && v != "sync") {
+           throw ConfigError("--api takes callback or sync, got '" + v + "'");
+         }
+         c.api = v == "sync" ? ServerConfig::Api::kSync : ServerConfig::Api::kCallback;
+       }},
   };
   return all;
 }
@@ -95,6 +102,7 @@ std::string usage() {
   return "usage: peaje-server [--listen host:port|unix:PATH]... [--threads N] [--max-streams N]\n"
          "                    [--stream-idle-seconds N] [--max-message-bytes N]\n"
          "                    [--dataset-cache N] [--dataset-budget-bytes N] [--drain-seconds N]\n"
+         "                    [--api callback|sync]\n"
          "  --listen             address to serve on, repeatable (default 127.0.0.1:50051)\n"
          "  --threads            most peaje.v1 calls served at once, more are refused\n"
          "                       UNAVAILABLE; 0 = no cap, gRPC adds threads as needed (default 0)\n"
@@ -108,9 +116,12 @@ std::string usage() {
          "                       values held at once; a request past it waits up to 5 s, then\n"
          "                       RESOURCE_EXHAUSTED (default 536870912)\n"
          "  --drain-seconds      SIGTERM/SIGINT wait for in-flight calls (default 10)\n"
+         "  --api                gRPC's server API for peaje.v1: callback (long work on the\n"
+         "                       server's own threads) or sync (a gRPC thread per call);\n"
+         "                       the same service either way (default callback)\n"
          "Each flag has an environment equivalent: PEAJE_LISTEN (comma-separated),\n"
          "PEAJE_THREADS, PEAJE_MAX_STREAMS, PEAJE_STREAM_IDLE_SECONDS, PEAJE_MAX_MESSAGE_BYTES,\n"
-         "PEAJE_DATASET_CACHE, PEAJE_DATASET_BUDGET_BYTES, PEAJE_DRAIN_SECONDS.\n"
+         "PEAJE_DATASET_CACHE, PEAJE_DATASET_BUDGET_BYTES, PEAJE_DRAIN_SECONDS, PEAJE_SERVER_API.\n"
          "Flags win over the environment.\n";
 }
 

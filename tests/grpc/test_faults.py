@@ -185,6 +185,7 @@ def test_threads_cap_refuses_extra_calls_as_unavailable_not_too_large(client):
         ["--max-message-bytes", "-1"],
         ["--dataset-cache"],
         ["--bogus"],
+        ["--api", "async"],
     ],
 )
 def test_bad_flags_exit_2_with_usage(args):

@@ -45,8 +45,24 @@ def busy_server(server: ServerProcess, seconds: float) -> list[threading.Thread]
     return threads
 
 
-def test_busy_server_sends_pushback_and_the_engine_raises_overloaded():
-    with ServerProcess(args=("--threads", "2")) as server:
+# peaje-server serves peaje.v1 on gRPC's callback API; `--api sync` keeps the sync API for the
+# measurement (peaje.bench.server_api). The cap and the stream allowance hold on both.
+APIS = ("callback", "sync")
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_both_apis_serve_and_name_themselves_in_the_start_line(api):
+    with ServerProcess(args=("--api", api)) as server:
+        assert server.events()[0]["api"] == api
+        with peaje.engine("grpc", target=server.tcp_target, timeout=10) as engine:
+            assert engine.search(DATASET, [5, 100_000]) == [5, -1]
+            assert engine.search(list(range(0, 10_000, 2)), [4, 5], repeat=3) == [2, -1]
+            engine.noop()
+
+
+@pytest.mark.parametrize("api", APIS)
+def test_busy_server_sends_pushback_and_the_engine_raises_overloaded(api):
+    with ServerProcess(args=("--threads", "2", "--api", api)) as server:
         threads = busy_server(server, 3.0)
         with grpc.insecure_channel(server.tcp_target) as channel:
             stub = peaje_pb2_grpc.PeajeStub(channel)
@@ -110,8 +126,9 @@ def search_ok(channel: grpc.Channel) -> bool:
     return list(response.indices) == [5]
 
 
-def test_idle_streams_do_not_starve_search():
-    with ServerProcess(args=("--threads", "4", "--max-streams", "6")) as server:
+@pytest.mark.parametrize("api", APIS)
+def test_idle_streams_do_not_starve_search(api):
+    with ServerProcess(args=("--threads", "4", "--max-streams", "6", "--api", api)) as server:
         with grpc.insecure_channel(server.tcp_target) as channel:
             streams = [IdleStream(channel) for _ in range(6)]
             try:

@@ -143,6 +143,7 @@ def test_async_engine_unavailable_and_not_ready(tmp_path, client):
         ("Search", b"\x0a\x02\xff\xfe"),  # dataset: a string that is not UTF-8
         ("Search", b"\x12\x05"),  # values: truncated
         ("ToBytesDict", b"\x0a\x03\x0a\x01\xff"),  # key_text not UTF-8
+        ("Noop", b"\xff\xff\xff"),  # not protobuf
     ],
 )
 def test_malformed_request_is_invalid_argument_not_internal(grpc_server, method, raw):

@@ -1,6 +1,6 @@
-"""The server's own share of the remote toll: peaje-server on gRPC's sync API (default pollers,
-and with --threads 8: one poller) against the same service on the callback API
-(tests/bench/callback_server.cpp), all driven by our C++ client so no Python is in the way.
+"""The server's own share of the remote toll: peaje-server on gRPC's callback API (its default)
+against the same service on the sync API (`--api sync`), each with gRPC's defaults and with
+--threads 8, all driven by our C++ client so no Python is in the way.
 
     python -m peaje.bench.server_api [--calls 2000] [--rounds 20] [--load-calls 4000]
 
@@ -21,30 +21,22 @@ from pathlib import Path
 from peaje.bench.rpc_clients import GHZ_BIN, OPERATIONS, RPC_BENCH_BIN, CppBenchSampler
 from peaje.bench.rpc_latency import interleaved, percentile
 from peaje.limits import DEFAULT_DATASET
-from peaje.processes import StartFailed, find_repo, server_binary, stop_process
+from peaje.processes import StartFailed, find_repo, server_binary
 from peaje.stack import LocalStack
 
 REPO = find_repo() or Path.cwd()
-CALLBACK_BIN = REPO / "build/cmake/tests/bench/peaje_callback_server"
-# Server -> peaje-server's flags (started by peaje.stack), or None for the callback twin.
+# Server -> peaje-server's flags (started by peaje.stack).
 SERVERS = {
-    "sync (gRPC's default pollers)": (),
-    "sync --threads 8 (one poller)": ("--threads", "8"),
-    "callback API": None,
+    "callback API (default)": (),
+    "callback API --threads 8": ("--threads", "8"),
+    "sync API (--api sync)": ("--api", "sync"),
+    "sync API --threads 8 (one poller)": ("--api", "sync", "--threads", "8"),
 }
 
 
-def start(stack: ExitStack, flags: tuple[str, ...] | None) -> str:
-    """Starts a server, stopped when `stack` closes; its bound TCP address."""
-    if flags is not None:
-        return stack.enter_context(LocalStack(server_args=flags)).grpc_target
-    command = [str(CALLBACK_BIN), "127.0.0.1:0"]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    stack.callback(stop_process, process)
-    for line in process.stderr:
-        if line.startswith("{") and json.loads(line).get("event") == "start":
-            return json.loads(line)["listen"][0]
-    raise RuntimeError(f"{command[0]} exited before it started")
+def start(stack: ExitStack, flags: tuple[str, ...]) -> str:
+    """Starts peaje-server with `flags`, stopped when `stack` closes; its bound TCP address."""
+    return stack.enter_context(LocalStack(server_args=flags)).grpc_target
 
 
 def throughput(target: str, calls: int) -> float:
@@ -66,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--load-calls", type=int, default=4000, help="ghz calls per server")
     args = parser.parse_args(argv)
-    missing = [p for p in (CALLBACK_BIN, RPC_BENCH_BIN, GHZ_BIN) if not p.is_file()]
+    missing = [p for p in (RPC_BENCH_BIN, GHZ_BIN) if not p.is_file()]
     try:
         server_binary()
     except StartFailed as e:
@@ -88,17 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"C++ client, {args.calls} calls per row in {args.rounds} rounds; ghz -c 8 for throughput"
     )
-    print(f"  {'server':<32} {'operation':<26} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8}")
+    print(f"  {'server':<34} {'operation':<26} {'p50 us':>8} {'p90 us':>8} {'p99 us':>8}")
     for op in OPERATIONS:
         for name in targets:
             ns = samples[(name, op)]
             print(
-                f"  {name:<32} {op:<26} {statistics.median(ns) / 1000:8.1f}"
+                f"  {name:<34} {op:<26} {statistics.median(ns) / 1000:8.1f}"
                 f" {percentile(ns, 90) / 1000:8.1f} {percentile(ns, 99) / 1000:8.1f}"
             )
     for name in targets:
         print(
-            f"  {name:<32} {'Search, 8 at once (ghz)':<26} {statistics.mean(rps[name]):8.0f} req/s"
+            f"  {name:<34} {'Search, 8 at once (ghz)':<26} {statistics.mean(rps[name]):8.0f} req/s"
         )
     return 0
 

@@ -1,4 +1,5 @@
-// The service in-process, over a real Unix socket: statuses, conversions, cancellation.
+// The service in-process, over a real Unix socket, on both of gRPC's APIs (callback, peaje-server's
+// default, and sync): statuses, conversions, cancellation, the call cap.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/support/proto_buffer_writer.h>
@@ -30,9 +31,25 @@ using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxMessageBytes = 1 << 20;
 
-class ServiceTest : public ::testing::Test {
+grpc::ByteBuffer buffer_of(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+enum class Api { kCallback, kSync };
+
+class ServiceTest : public ::testing::TestWithParam<Api> {
  protected:
   void SetUp() override {
+    if (GetParam() == Api::kCallback) {
+      auto service = std::make_unique<PeajeService>(datasets_, max_calls_);
+      calls_ = service.get();
+      service_ = std::move(service);
+    } else {
+      auto service = std::make_unique<SyncPeajeService>(datasets_, max_calls_);
+      calls_ = service.get();
+      service_ = std::move(service);
+    }
     char dir[] = "/tmp/peaje-service-test-XXXXXX";
     ASSERT_NE(mkdtemp(dir), nullptr);
     dir_ = dir;
@@ -40,7 +57,7 @@ class ServiceTest : public ::testing::Test {
     grpc::ServerBuilder builder;
     builder.AddListeningPort(address_, grpc::InsecureServerCredentials());
     builder.SetMaxReceiveMessageSize(max_message_bytes_);
-    builder.RegisterService(&service_);
+    builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_TRUE(server_);
     stub_ = peaje::v1::Peaje::NewStub(
@@ -88,15 +105,17 @@ class ServiceTest : public ::testing::Test {
   }
 
   int max_message_bytes_ = kMaxMessageBytes;
+  int max_calls_ = 0;
   DatasetCache datasets_{4};
-  PeajeService service_{datasets_};
+  std::unique_ptr<grpc::Service> service_;
+  PeajeCalls* calls_ = nullptr;
   std::string dir_;
   std::string address_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<peaje::v1::Peaje::Stub> stub_;
 };
 
-TEST_F(ServiceTest, SearchesAResidentDatasetBuiltOnce) {
+TEST_P(ServiceTest, SearchesAResidentDatasetBuiltOnce) {
   SearchResponse response;
   ASSERT_TRUE(search(resident("range:100000", {66666, -1, 100000, 0}), response).ok());
   EXPECT_EQ(indices(response), (std::vector<std::int64_t>{66666, -1, -1, 0}));
@@ -105,7 +124,7 @@ TEST_F(ServiceTest, SearchesAResidentDatasetBuiltOnce) {
   EXPECT_EQ(datasets_.size(), 1u);
 }
 
-TEST_F(ServiceTest, SearchesInlineValuesLeftmost) {
+TEST_P(ServiceTest, SearchesInlineValuesLeftmost) {
   SearchResponse response;
   ASSERT_TRUE(search(inline_values({1, 2, 2, 2, 9}, {2, 9, 3}), response).ok());
   EXPECT_EQ(indices(response), (std::vector<std::int64_t>{1, 4, -1}));
@@ -113,20 +132,20 @@ TEST_F(ServiceTest, SearchesInlineValuesLeftmost) {
   EXPECT_EQ(indices(response), (std::vector<std::int64_t>{-1}));
 }
 
-TEST_F(ServiceTest, RepeatZeroMeansOnce) {
+TEST_P(ServiceTest, RepeatZeroMeansOnce) {
   SearchResponse response;
   ASSERT_TRUE(search(resident("range:10", {3}, 0), response).ok());
   EXPECT_EQ(indices(response), (std::vector<std::int64_t>{3}));
 }
 
-TEST_F(ServiceTest, UnsortedInlineValuesNameTheFirstBadIndex) {
+TEST_P(ServiceTest, UnsortedInlineValuesNameTheFirstBadIndex) {
   SearchResponse response;
   const auto status = search(inline_values({1, 5, 3, 2}, {1}), response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("values[2]"), std::string::npos) << status.error_message();
 }
 
-TEST_F(ServiceTest, BadArgumentsAreInvalidArgument) {
+TEST_P(ServiceTest, BadArgumentsAreInvalidArgument) {
   SearchResponse response;
   SearchRequest no_data;
   no_data.add_targets(1);
@@ -139,7 +158,7 @@ TEST_F(ServiceTest, BadArgumentsAreInvalidArgument) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
-TEST_F(ServiceTest, TooLargeIsResourceExhausted) {
+TEST_P(ServiceTest, TooLargeIsResourceExhausted) {
   SearchResponse response;
   EXPECT_EQ(search(resident("range:10000001", {1}), response).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -154,7 +173,7 @@ TEST_F(ServiceTest, TooLargeIsResourceExhausted) {
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
-TEST_F(ServiceTest, DeadlineStopsTheWorkBetweenSlices) {
+TEST_P(ServiceTest, DeadlineStopsTheWorkBetweenSlices) {
   std::vector<std::int64_t> targets(1000);
   for (std::size_t i = 0; i < targets.size(); ++i) targets[i] = static_cast<std::int64_t>(i);
   SearchResponse response;
@@ -167,7 +186,7 @@ TEST_F(ServiceTest, DeadlineStopsTheWorkBetweenSlices) {
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(2));
 }
 
-TEST_F(ServiceTest, ConcurrentCallsShareTheResidentDataset) {
+TEST_P(ServiceTest, ConcurrentCallsShareTheResidentDataset) {
   std::vector<std::thread> threads;
   std::vector<bool> ok(8);
   for (std::size_t i = 0; i < ok.size(); ++i) {
@@ -183,7 +202,7 @@ TEST_F(ServiceTest, ConcurrentCallsShareTheResidentDataset) {
   EXPECT_EQ(datasets_.size(), 1u);
 }
 
-TEST_F(ServiceTest, BytesDictLaterWinsFirstPositionKeptBytesUnchanged) {
+TEST_P(ServiceTest, BytesDictLaterWinsFirstPositionKeptBytesUnchanged) {
   ToBytesDictRequest request;
   auto add = [&](const std::string& key, bool key_text, const std::string& value, bool value_text) {
     BytesDictEntry* entry = request.add_entries();
@@ -205,7 +224,7 @@ TEST_F(ServiceTest, BytesDictLaterWinsFirstPositionKeptBytesUnchanged) {
   EXPECT_GT(response.server_ns(), 0);
 }
 
-TEST_F(ServiceTest, BytesDictRefusesMissingFieldsAndUnknownHandlers) {
+TEST_P(ServiceTest, BytesDictRefusesMissingFieldsAndUnknownHandlers) {
   ToBytesDictResponse response;
   ToBytesDictRequest missing_key;
   missing_key.add_entries()->set_value_text("v");
@@ -224,7 +243,7 @@ TEST_F(ServiceTest, BytesDictRefusesMissingFieldsAndUnknownHandlers) {
   }
 }
 
-TEST_F(ServiceTest, NoopAnswers) {
+TEST_P(ServiceTest, NoopAnswers) {
   grpc::ClientContext context;
   peaje::v1::NoopResponse response;
   EXPECT_TRUE(stub_->Noop(&context, peaje::v1::NoopRequest(), &response).ok());
@@ -282,7 +301,7 @@ constexpr bool kPeakRssIsMeaningful = false;
 constexpr bool kPeakRssIsMeaningful = true;
 #endif
 
-TEST_F(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocated) {
+TEST_P(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocated) {
   const std::string values = packed_zeros(limits::kMaxDatasetSize + 1);  // 10 MB of varints
   clear_peak_rss();
   const std::size_t before = peak_rss_bytes();
@@ -296,17 +315,17 @@ TEST_F(BigMessageServiceTest, TooManyInlineValuesAreRefusedBeforeTheyAreAllocate
   if (kPeakRssIsMeaningful) EXPECT_LT(peak_rss_bytes() - before, std::size_t{60} << 20);
 }
 
-TEST_F(BigMessageServiceTest, InlineValuesAtTheCapAreSearched) {
+TEST_P(BigMessageServiceTest, InlineValuesAtTheCapAreSearched) {
   SearchResponse response;
   const auto status = search_wire(packed_zeros(limits::kMaxDatasetSize), response);
   // Ten million zeros: sorted; no targets were sent, so no indices come back.
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
-TEST_F(BigMessageServiceTest, InlineValuesAreHeldInTheBudgetBeforeTheyAreParsed) {
+TEST_P(BigMessageServiceTest, InlineValuesAreHeldInTheBudgetBeforeTheyAreParsed) {
   // The budget (16 MiB, see below) cannot hold 3M values (24 MB): refused, not parsed.
   DatasetCache small(4, std::size_t{16} << 20);
-  PeajeService service(small);
+  PeajeCalls service(small);
   grpc::ServerContext context;
   SearchResponse response;
   const std::string wire = "\x12" + [] {
@@ -328,7 +347,7 @@ TEST_F(BigMessageServiceTest, InlineValuesAreHeldInTheBudgetBeforeTheyAreParsed)
   EXPECT_EQ(small.bytes_in_use(), 0u);
 }
 
-TEST_F(BigMessageServiceTest, AHugeBytesDictIsRefusedBeforeItIsParsed) {
+TEST_P(BigMessageServiceTest, AHugeBytesDictIsRefusedBeforeItIsParsed) {
   // Three million empty entries: an 18 MB message that would parse into ~550 MB.
   std::string wire;
   for (int i = 0; i < 3'000'000; ++i) wire += std::string("\x0a\x04\x0a\x00\x1a\x00", 6);
@@ -351,6 +370,135 @@ TEST_F(BigMessageServiceTest, AHugeBytesDictIsRefusedBeforeItIsParsed) {
   if (kPeakRssIsMeaningful) EXPECT_LT(peak_rss_bytes() - before, std::size_t{100} << 20);
 }
 
+std::string api_name(const ::testing::TestParamInfo<Api>& info) {
+  return info.param == Api::kCallback ? "callback" : "sync";
+}
+
+INSTANTIATE_TEST_SUITE_P(Apis, ServiceTest, ::testing::Values(Api::kCallback, Api::kSync),
+                         api_name);
+INSTANTIATE_TEST_SUITE_P(Apis, BigMessageServiceTest, ::testing::Values(Api::kCallback, Api::kSync),
+                         api_name);
+
+TEST_P(ServiceTest, AMalformedNoopIsInvalidArgument) {
+  auto channel = grpc::CreateChannel(address_, grpc::InsecureChannelCredentials());
+  grpc::ClientContext context;
+  peaje::v1::NoopResponse response;
+  const auto status = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, peaje::v1::NoopResponse>(
+      channel.get(),
+      grpc::internal::RpcMethod("/peaje.v1.Peaje/Noop", grpc::internal::RpcMethod::NORMAL_RPC),
+      &context, buffer_of("\xff\xff\xff"), &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("malformed request"), std::string::npos);
+}
+
+// --threads 2: two long calls in flight, the next call of any method is refused at once.
+class CappedServiceTest : public ServiceTest {
+ protected:
+  CappedServiceTest() { max_calls_ = 2; }
+
+  // A search of minutes, running on the server until `context` is cancelled.
+  std::thread long_search(grpc::ClientContext& context, grpc::Status& status) {
+    return std::thread([this, &context, &status] {
+      std::vector<std::int64_t> targets(1000);
+      for (std::size_t i = 0; i < targets.size(); ++i) targets[i] = static_cast<std::int64_t>(i);
+      SearchResponse response;
+      status =
+          stub_->Search(&context, resident("range:100000", targets, limits::kMaxRepeat), &response);
+    });
+  }
+
+  bool wait_for_in_flight(int calls) {
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (calls_->calls_in_flight() != calls) {
+      if (Clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Apis, CappedServiceTest, ::testing::Values(Api::kCallback, Api::kSync),
+                         api_name);
+
+TEST_P(CappedServiceTest, PastTheCapACallIsRefusedAtOnceWithPushback) {
+  grpc::ClientContext first_context, second_context;
+  grpc::Status first, second;
+  std::thread one = long_search(first_context, first);
+  std::thread two = long_search(second_context, second);
+  ASSERT_TRUE(wait_for_in_flight(2));
+  if (GetParam() == Api::kCallback) {  // the long work runs on the service's pool, not gRPC's
+    EXPECT_EQ(dynamic_cast<PeajeService&>(*service_).workers(), 2u);
+  }
+  for (const char* method : {"Noop", "Search"}) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    const auto start = Clock::now();
+    grpc::Status status;
+    if (method == std::string("Noop")) {
+      peaje::v1::NoopResponse response;
+      status = stub_->Noop(&context, peaje::v1::NoopRequest(), &response);
+    } else {
+      SearchResponse response;
+      status = stub_->Search(&context, resident("range:100000", {1}), &response);
+    }
+    EXPECT_LT(Clock::now() - start, std::chrono::seconds(2)) << method;  // not queued
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE) << method;
+    EXPECT_NE(status.error_message().find("all 2 call slots are in use (--threads)"),
+              std::string::npos)
+        << status.error_message();
+    const auto& trailers = context.GetServerTrailingMetadata();
+    const auto pushback = trailers.find("grpc-retry-pushback-ms");
+    ASSERT_NE(pushback, trailers.end()) << method;
+    EXPECT_EQ(std::string(pushback->second.data(), pushback->second.size()), "1000");
+  }
+  first_context.TryCancel();
+  second_context.TryCancel();
+  one.join();
+  two.join();
+  EXPECT_EQ(first.error_code(), grpc::StatusCode::CANCELLED);
+  ASSERT_TRUE(wait_for_in_flight(0));  // the server noticed between slices and let go
+  SearchResponse response;
+  ASSERT_TRUE(search(resident("range:100000", {7}), response).ok());
+  EXPECT_EQ(indices(response), std::vector<std::int64_t>{7});
+}
+
+TEST(WorkPool, RunsEveryTaskAtOnceNeverQueuedAndShedsIdleWorkers) {
+  WorkPool pool(2, std::chrono::milliseconds(50));
+  std::mutex mutex;
+  std::condition_variable changed;
+  int running = 0;
+  bool release = false;
+  for (int i = 0; i < 8; ++i) {
+    pool.run([&] {
+      std::unique_lock lock(mutex);
+      ++running;
+      changed.notify_all();
+      changed.wait(lock, [&] { return release; });
+      --running;
+      changed.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    // All eight wait on one another: only possible if none waits behind another.
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return running == 8; }));
+    release = true;
+    changed.notify_all();
+    ASSERT_TRUE(changed.wait_for(lock, std::chrono::seconds(10), [&] { return running == 0; }));
+  }
+  EXPECT_EQ(pool.workers(), 8u);
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (pool.workers() > 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_EQ(pool.workers(), 2u);  // idle ones exit, all but keep_idle
+  std::atomic<int> ran = 0;
+  for (int i = 0; i < 4; ++i) pool.run([&] { ++ran; });
+  while (ran < 4 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(ran, 4);
+}
+
 TEST(CountEntries, CountsTopLevelEntriesFromTheirTags) {
   ToBytesDictRequest request;
   request.set_errors("strict");
@@ -359,11 +507,6 @@ TEST(CountEntries, CountsTopLevelEntriesFromTheirTags) {
   EXPECT_EQ(count_entries(grpc::ByteBuffer(&slice, 1)), 5u);
   grpc::Slice truncated(request.SerializeAsString().substr(0, 5));
   EXPECT_FALSE(count_entries(grpc::ByteBuffer(&truncated, 1)));
-}
-
-grpc::ByteBuffer buffer_of(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
 }
 
 TEST(CountInlineValues, CountsPackedUnpackedAndRepeatedFieldsWithoutParsing) {
@@ -441,7 +584,7 @@ TEST(StatusOfCurrentException, MessagesArePrintableUtf8CutOnCharacterBoundaries)
             kMaxStatusChars + 3);
 }
 
-TEST_F(ServiceTest, MessagesQuotingTheRequestKeepWhatFollowsANul) {
+TEST_P(ServiceTest, MessagesQuotingTheRequestKeepWhatFollowsANul) {
   SearchResponse response;
   const auto status = search(resident(std::string("range:1\0tail", 12), {1}), response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
