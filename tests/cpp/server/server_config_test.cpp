@@ -59,6 +59,16 @@ TEST(ServerConfig, EnvironmentThenFlagsWin) {
   EXPECT_EQ(flags->dataset_cache, 5u);
 }
 
+TEST(ServerConfig, ApiIsCallbackUnlessSyncIsAsked) {
+  EXPECT_EQ(parse_config({}, env_of({}))->api, ServerConfig::Api::kCallback);
+  EXPECT_EQ(parse_config({"--api", "sync"}, env_of({}))->api, ServerConfig::Api::kSync);
+  const auto env = env_of({{"PEAJE_SERVER_API", "sync"}});
+  EXPECT_EQ(parse_config({}, env)->api, ServerConfig::Api::kSync);
+  EXPECT_EQ(parse_config({"--api=callback"}, env)->api, ServerConfig::Api::kCallback);
+  EXPECT_THROW(parse_config({"--api", "async"}, env_of({})), ConfigError);
+  EXPECT_THROW(parse_config({}, env_of({{"PEAJE_SERVER_API", ""}})), ConfigError);
+}
+
 TEST(ServerConfig, HelpIsNotAConfig) { EXPECT_FALSE(parse_config({"--help"}, env_of({}))); }
 
 TEST(ServerConfig, BadValuesAreConfigErrorsNamingTheSetting) {
