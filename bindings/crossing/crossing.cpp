@@ -2,6 +2,7 @@
 // its storage where it has one, and every size it claims is checked against what it holds.
 #include "crossing.hpp"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -338,11 +339,15 @@ PyObject* search_native(std::span<const std::int64_t> values, std::span<const st
                         std::int64_t repeat, const Deadline& deadline) {
   if (repeat == 1 && !deadline.is_set() &&
       static_cast<std::int64_t>(targets.size()) < kReleaseGilFromSearches) {
-    // A small batch, the common one-call-one-search case: results go straight into the list.
+    // A small batch, the common one-call-one-search case: the core's batch search into the
+    // stack, then straight into the list (no vector).
+    std::array<std::int64_t, kReleaseGilFromSearches> out;
+    const std::span<std::int64_t> results(out.data(), targets.size());
+    peaje::search_many(values, targets, results);
     Ref found(checked(PyList_New(static_cast<Py_ssize_t>(targets.size()))));
     for (std::size_t i = 0; i < targets.size(); ++i) {
       PyList_SET_ITEM(found.get(), static_cast<Py_ssize_t>(i),
-                      checked(PyLong_FromLongLong(search_leftmost(values, targets[i]))));
+                      checked(PyLong_FromLongLong(results[i])));
     }
     return found.release();
   }

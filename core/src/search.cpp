@@ -1,5 +1,6 @@
 #include "peaje/search.hpp"
 
+#include <cstddef>
 #include <string>
 
 #include "peaje/error.hpp"
@@ -10,6 +11,60 @@ namespace {
 
 // Keeps the optimiser from folding repeated passes into one: each pass's results are "used".
 inline void clobber_memory() { asm volatile("" : : : "memory"); }
+
+// Leftmost search of L targets in lock-step: the branchless lower bound in its length-halving
+// form. Every search over the same n takes the same ceil(log2 n) steps, so each step is one
+// independent load per lane (their cache misses overlap) and a conditional move, with no branch
+// to mispredict. Reads stay in [0, n) on any input: base + len <= n throughout, and the probe
+// base + len / 2 is below it. Needs n >= 1.
+template <std::size_t L>
+void search_group(const std::int64_t* values, std::size_t n, const std::int64_t* targets,
+                  std::int64_t* out) {
+  std::size_t base[L] = {};
+  std::size_t len = n;
+  while (len > 1) {
+    const std::size_t half = len / 2;
+    len -= half;
+    for (std::size_t k = 0; k < L; ++k) {
+      base[k] += (values[base[k] + half] < targets[k]) ? half : 0;  // a cmov, not a branch
+    }
+  }
+  for (std::size_t k = 0; k < L; ++k) {
+    // The lower bound is base or base + 1 (== n when every value is below the target).
+    const std::size_t lo = base[k] + static_cast<std::size_t>(values[base[k]] < targets[k]);
+    out[k] = (lo < n && values[lo] == targets[k]) ? static_cast<std::int64_t>(lo) : -1;
+  }
+}
+
+// Groups of L lanes, then the remainder in halving groups (L/2, ..., 1): no padding, no lane
+// wasted on a short batch.
+template <std::size_t L>
+void search_groups(const std::int64_t* values, std::size_t n, const std::int64_t* targets,
+                   std::int64_t* out, std::size_t count) {
+  std::size_t i = 0;
+  for (; i + L <= count; i += L) search_group<L>(values, n, targets + i, out + i);
+  if constexpr (L > 1) {
+    if (i < count) search_groups<L / 2>(values, n, targets + i, out + i, count - i);
+  }
+}
+
+// 8 lanes while the values fit in about an L2 cache, 16 beyond, where more misses in flight
+// pay (BM_SearchRandom in tests/bench/core_bench.cpp).
+constexpr std::size_t kEightLanesUpTo = (std::size_t{1} << 20) / sizeof(std::int64_t);
+
+void search_pass(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
+                 std::span<std::int64_t> out) {
+  const std::size_t n = values.size();
+  if (n == 0) {
+    for (auto& found : out) found = -1;
+    return;
+  }
+  if (n <= kEightLanesUpTo) {
+    search_groups<8>(values.data(), n, targets.data(), out.data(), targets.size());
+  } else {
+    search_groups<16>(values.data(), n, targets.data(), out.data(), targets.size());
+  }
+}
 
 }  // namespace
 
@@ -34,7 +89,7 @@ void search_many(std::span<const std::int64_t> values, std::span<const std::int6
   check_batch(targets.size(), repeat);
   if (out.size() != targets.size()) throw invalid_argument("output size differs from targets");
   for (std::int64_t pass = 0; pass < repeat; ++pass) {
-    for (std::size_t i = 0; i < targets.size(); ++i) out[i] = search_leftmost(values, targets[i]);
+    search_pass(values, targets, out);
     clobber_memory();
   }
 }

@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <random>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,6 +47,24 @@ void BM_SearchSpread(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(targets.size()));
 }
 BENCHMARK(BM_SearchSpread)->Arg(1000)->Arg(100000)->Arg(1000000);
+
+// 10,000 uniformly random targets (fixed seed) over range:n, the API's 10k-target resident
+// request: no two consecutive searches share a path, so the branches cannot be predicted.
+void BM_SearchRandom(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto array = peaje::SortedArray::from_spec(range_spec(n));
+  std::vector<std::int64_t> targets(static_cast<std::size_t>(state.range(1)));
+  std::mt19937_64 rng(16);
+  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
+  for (auto& t : targets) t = pick(rng);
+  std::vector<std::int64_t> out(targets.size());
+  for (auto _ : state) {
+    array.search_many(targets, out, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(targets.size()));
+}
+BENCHMARK(BM_SearchRandom)->ArgsProduct({{1000, 100000, 1000000}, {16, 10000}});
 
 // The native half of a copy-mode call: fill a vector (reserved) and check its order.
 void BM_CopyAndValidate(benchmark::State& state) {

@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <algorithm>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "peaje/error.hpp"
@@ -79,6 +81,129 @@ TEST(SearchMany, RefusesBadRepeatAndOversizedBatches) {
     FAIL() << "oversized batch accepted";
   } catch (const peaje::Error& e) {
     EXPECT_EQ(e.kind(), peaje::ErrorKind::kTooLarge);
+  }
+}
+
+// The reference: the branchy leftmost search, one target at a time.
+std::vector<std::int64_t> reference(const std::vector<std::int64_t>& values,
+                                    const std::vector<std::int64_t>& targets) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t t : targets) {
+    out.push_back(peaje::search_leftmost_by(
+        values.size(), [&](std::size_t i) { return values.at(i); }, t));
+  }
+  return out;
+}
+
+// Targets every batch should try: each value, its neighbours, both ends of int64, and a few
+// random ones, in a random order and count (so every lane-count remainder comes up).
+std::vector<std::int64_t> targets_for(const std::vector<std::int64_t>& values,
+                                      std::mt19937_64& rng) {
+  std::vector<std::int64_t> targets = {kMin, kMin + 1, kMax - 1, kMax, 0, -1, 1};
+  for (std::int64_t v : values) {
+    targets.push_back(v);
+    if (v > kMin) targets.push_back(v - 1);
+    if (v < kMax) targets.push_back(v + 1);
+  }
+  for (int i = 0; i < 8; ++i) targets.push_back(static_cast<std::int64_t>(rng()));
+  std::shuffle(targets.begin(), targets.end(), rng);
+  targets.resize(std::uniform_int_distribution<std::size_t>(0, targets.size())(rng));
+  return targets;
+}
+
+// Ascending values with many duplicates (a narrow range) or spread over int64 (extremes
+// included).
+std::vector<std::int64_t> sorted_values(std::size_t n, std::mt19937_64& rng, bool narrow) {
+  std::vector<std::int64_t> values(n);
+  std::uniform_int_distribution<std::int64_t> pick =
+      narrow ? std::uniform_int_distribution<std::int64_t>(-3, 3)
+             : std::uniform_int_distribution<std::int64_t>(kMin, kMax);
+  for (auto& v : values) v = pick(rng);
+  if (!narrow && n >= 2) {
+    values[0] = kMin;
+    values[1] = kMax;
+  }
+  std::sort(values.begin(), values.end());
+  return values;
+}
+
+std::vector<std::int64_t> batch(const std::vector<std::int64_t>& values,
+                                const std::vector<std::int64_t>& targets, std::int64_t repeat) {
+  std::vector<std::int64_t> out(targets.size(), -2);
+  peaje::search_many(values, targets, out, repeat);
+  return out;
+}
+
+TEST(SearchMany, EqualsTheLeftmostReferenceOnEverySmallSize) {
+  std::mt19937_64 rng(16);
+  for (std::size_t n = 0; n <= 70; ++n) {
+    for (int round = 0; round < 20; ++round) {
+      const auto values = sorted_values(n, rng, round % 2 == 0);
+      const auto targets = targets_for(values, rng);
+      ASSERT_EQ(batch(values, targets, 1 + round % 3), reference(values, targets))
+          << "n=" << n << " round " << round;
+    }
+  }
+}
+
+TEST(SearchMany, EqualsTheLeftmostReferenceOnLargeSizes) {
+  std::mt19937_64 rng(17);
+  // Around powers of two and the switch from 8 to 16 lanes (1 MiB of values).
+  for (std::size_t n : {127u, 128u, 129u, 1000u, 4095u, 4096u, 4097u, 131071u, 131072u, 131073u,
+                        300000u}) {
+    for (bool narrow : {true, false}) {
+      auto values = sorted_values(n, rng, narrow);
+      std::vector<std::int64_t> targets;
+      for (int i = 0; i < 2000; ++i) {
+        targets.push_back(i % 2 ? values[rng() % n] : static_cast<std::int64_t>(rng()));
+      }
+      targets.push_back(kMin);
+      targets.push_back(kMax);
+      targets.push_back(values.front());
+      targets.push_back(values.back());
+      ASSERT_EQ(batch(values, targets, 1), reference(values, targets)) << "n=" << n;
+    }
+  }
+}
+
+TEST(SearchMany, AllEqualAndStrictlyAscendingRuns) {
+  for (std::size_t n : {1u, 2u, 3u, 17u, 64u, 65u}) {
+    const std::vector<std::int64_t> same(n, 7);
+    const std::vector<std::int64_t> targets = {6, 7, 8, kMin, kMax, 7, 7, 7, 7, 7, 7, 7, 7, 7};
+    EXPECT_EQ(batch(same, targets, 1), reference(same, targets)) << n;
+    std::vector<std::int64_t> ascending(n);
+    for (std::size_t i = 0; i < n; ++i) ascending[i] = static_cast<std::int64_t>(2 * i);
+    std::vector<std::int64_t> all;
+    for (std::int64_t t = -2; t <= static_cast<std::int64_t>(2 * n + 1); ++t) all.push_back(t);
+    EXPECT_EQ(batch(ascending, all, 1), reference(ascending, all)) << n;
+  }
+}
+
+TEST(SearchMany, EmptyValuesAndEmptyTargets) {
+  const std::vector<std::int64_t> none;
+  EXPECT_EQ(batch(none, {kMin, 0, kMax, 1, 2, 3, 4, 5, 6, 7, 8}, 2),
+            std::vector<std::int64_t>(11, -1));
+  EXPECT_EQ(batch({1, 2, 3}, {}, 1), std::vector<std::int64_t>{});
+}
+
+// Unsorted values (lazy/buffer trust the caller's order): the vector is allocated to exactly n,
+// so under ASan (make test-sanitize) any read outside [0, n) aborts; any answer i >= 0 must be
+// an index whose value is the target.
+TEST(SearchMany, UnsortedValuesStayInBoundsAndAnswerOnlyMatches) {
+  std::mt19937_64 rng(18);
+  for (std::size_t n = 0; n <= 70; ++n) {
+    for (int round = 0; round < 10; ++round) {
+      std::vector<std::int64_t> values(n);
+      for (auto& v : values) v = static_cast<std::int64_t>(rng() % 9) - 4;
+      if (round % 3 == 0) std::reverse(values.begin(), values.end());
+      const auto targets = targets_for(values, rng);
+      const auto got = batch(values, targets, 1);
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        ASSERT_GE(got[i], -1);
+        ASSERT_LT(got[i], static_cast<std::int64_t>(n));
+        if (got[i] >= 0) ASSERT_EQ(values[static_cast<std::size_t>(got[i])], targets[i]);
+      }
+    }
   }
 }
 

@@ -1,5 +1,7 @@
-// Fuzzes binary search over arbitrary (often unsorted) arrays: reads stay in bounds, results
-// stay in [-1, n), and on the sorted copy the answer equals std::lower_bound's.
+// Fuzzes binary search over arbitrary (often unsorted) arrays: reads stay in bounds (the values
+// are a heap vector of exactly n under ASan), results stay in [-1, n); on the sorted copy the
+// batch search (search_many, branchless lanes) answers, per target, what std::lower_bound and
+// the reference search_leftmost_by answer.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -10,6 +12,15 @@
 #include "peaje/search.hpp"
 #include "peaje/sorted_array.hpp"
 
+namespace {
+
+std::int64_t lower_bound_index(const std::vector<std::int64_t>& sorted, std::int64_t t) {
+  const auto it = std::lower_bound(sorted.begin(), sorted.end(), t);
+  return (it != sorted.end() && *it == t) ? it - sorted.begin() : -1;
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < sizeof(std::int64_t)) return 0;
   std::int64_t target;
@@ -18,22 +29,41 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (!values.empty()) {
     std::memcpy(values.data(), data + sizeof target, values.size() * sizeof(std::int64_t));
   }
-  // Small-range targets too, so hits are common.
-  for (std::int64_t t : {target, target % 16, values.empty() ? 0 : values[values.size() / 2]}) {
+  // Small-range targets too, so hits are common; then every value (and its neighbour) as a
+  // target, so a batch covers every lane-count remainder and the duplicates.
+  std::vector<std::int64_t> targets = {target, target % 16,
+                                       values.empty() ? 0 : values[values.size() / 2]};
+  for (std::int64_t v : values) {
+    targets.push_back(v);
+    targets.push_back(v ^ 1);
+  }
+  const auto n = static_cast<std::int64_t>(values.size());
+
+  for (std::int64_t t : targets) {
     auto at = [&](std::size_t i) { return values.at(i); };  // .at(): an OOB read would throw
     const std::int64_t got = peaje::search_leftmost_by(values.size(), at, t);
-    if (got < -1 || got >= static_cast<std::int64_t>(values.size())) std::abort();
+    if (got < -1 || got >= n) std::abort();
+  }
+  // The batch over the unsorted values: in bounds (ASan), in range, a hit is a match.
+  std::vector<std::int64_t> out(targets.size());
+  peaje::search_many(values, targets, out, 1);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (out[i] < -1 || out[i] >= n) std::abort();
+    if (out[i] >= 0 && values[static_cast<std::size_t>(out[i])] != targets[i]) std::abort();
+  }
 
-    std::vector<std::int64_t> sorted = values;
-    std::sort(sorted.begin(), sorted.end());
-    const peaje::SortedArray array(sorted);
-    const auto it = std::lower_bound(sorted.begin(), sorted.end(), t);
-    const std::int64_t expected = (it != sorted.end() && *it == t) ? it - sorted.begin() : -1;
-    if (array.search(t) != expected) std::abort();
-    std::vector<std::int64_t> out(1);
-    const std::vector<std::int64_t> targets = {t};
-    array.search_many(targets, out, 3);
-    if (out[0] != expected) std::abort();
+  std::vector<std::int64_t> sorted = values;
+  std::sort(sorted.begin(), sorted.end());
+  const peaje::SortedArray array(sorted);
+  array.search_many(targets, out, 2);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const std::int64_t t = targets[i];
+    const std::int64_t expected = lower_bound_index(sorted, t);
+    auto at = [&](std::size_t j) { return sorted.at(j); };
+    if (out[i] != expected || peaje::search_leftmost_by(sorted.size(), at, t) != expected ||
+        array.search(t) != expected) {
+      std::abort();
+    }
   }
   return 0;
 }

@@ -34,7 +34,10 @@ inline std::int64_t search_leftmost(std::span<const std::int64_t> values, std::i
 }
 
 // Searches every target `repeat` times (the talk's "loops", done inside one crossing) and
-// writes each result once to `out` (same length as `targets`).
+// writes each result once to `out` (same length as `targets`). The answers are
+// search_leftmost's on ascending values; the algorithm is another (branchless, several targets
+// in lock-step, core/src/search.cpp). On unsorted values it reads only indices in [0, n) and
+// answers some index in [-1, n), as search_leftmost_by does.
 void search_many(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
                  std::span<std::int64_t> out, std::int64_t repeat = 1);
 
