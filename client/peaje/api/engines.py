@@ -37,7 +37,12 @@ T = TypeVar("T")
 REMOTE = "grpc"
 # Rough in-process costs (microseconds) used only to choose inline vs thread; see Settings.
 # An engine not listed (a new binding) is costed as the python engine: a thread when in doubt.
-SEARCH_US = {"python": 5.0, "native": 0.05, "nanobind": 0.05, "cython": 0.05}
+# The compiled engines: ~0.01 us per search of the core's batch search (tests/bench/core_bench.cpp
+# BM_SearchRandom / BM_SearchSpread, range:100000) plus ~0.008 us per target to convert it and
+# its index (a list, or the packed wire bytes); so a one-pass 10,000-target search (~130-180 us
+# measured) stays inline.
+SEARCH_US = {"python": 5.0, "native": 0.01, "nanobind": 0.01, "cython": 0.01}
+TARGET_US = {"native": 0.008, "nanobind": 0.008, "cython": 0.008}
 ENTRY_US = {"python": 0.5, "native": 0.2, "nanobind": 0.2, "cython": 0.2}
 VALUE_US = 0.02  # validating / copying one inline value
 # Worker threads for in-process work. Work given up on at the deadline keeps its thread until
@@ -46,6 +51,12 @@ WORKER_THREADS = 32
 
 
 @functools.lru_cache(maxsize=64)  # per bound method: signature() costs microseconds
+def search_cost(name: str, n_targets: int, repeat: int) -> float:
+    """Estimated in-process microseconds of a search, to choose inline vs a worker thread."""
+    per_search = SEARCH_US.get(name, SEARCH_US["python"])
+    return n_targets * (TARGET_US.get(name, 0.0) + per_search * repeat)
+
+
 def takes_timeout(method: Callable[..., Any]) -> bool:
     """Whether an engine method accepts ``timeout=`` (the in-process engines' deadline)."""
     try:
@@ -212,8 +223,7 @@ class EngineSet:
             data = array.array("q", values)  # JSON gives a list; buffer mode needs int64 memory
         local = self._local(name)
         n_values = len(values) if values is not None else 0
-        per_search = SEARCH_US.get(name, SEARCH_US["python"])
-        cost = per_search * len(targets) * max(repeat, 1) + VALUE_US * n_values
+        cost = search_cost(name, len(targets), max(repeat, 1)) + VALUE_US * n_values
         if isinstance(data, str):
             # A spec: inline only on data already resident (held here for the call); one not
             # built yet, or an engine that cannot tell, goes to a thread.
@@ -239,8 +249,7 @@ class EngineSet:
         search_packed = getattr(found, "search_packed", None)
         if search_packed is None:
             return None
-        per_search = SEARCH_US.get(name, SEARCH_US["python"])
-        cost = per_search * query.n_targets * query.repeat
+        cost = search_cost(name, query.n_targets, query.repeat)
         return await self._run_local(
             cost, search_packed, query.body, query.repeat, timeout=self.settings.timeout
         )
