@@ -4,13 +4,16 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "crossing/crossing.hpp"
 #include "face/engine_face.hpp"
 #include "peaje/error.hpp"
 #include "peaje/limits.hpp"
 #include "peaje/sorted_array.hpp"
+#include "peaje/wire.hpp"
 
 namespace py = pybind11;
 namespace crossing = peaje::crossing;
@@ -98,6 +101,21 @@ PYBIND11_MODULE(_native, m) {
       [](py::handle spec) { return crossed([&] { return crossing::canonical_spec(spec.ptr()); }); },
       py::arg("spec"),
       "The canonical 'range:N:STEP' of a dataset spec (the resident caches' key).");
+  m.def(
+      "search_request_without_targets",
+      [](const py::bytes& request) {
+        const char* data = PyBytes_AS_STRING(request.ptr());
+        const std::span<const std::uint8_t> wire(
+            reinterpret_cast<const std::uint8_t*>(data),
+            static_cast<std::size_t>(PyBytes_GET_SIZE(request.ptr())));
+        std::vector<std::uint8_t> rest;
+        const std::size_t count = peaje::wire::search_request_without_targets(wire, rest);
+        return py::make_tuple(py::bytes(reinterpret_cast<const char*>(rest.data()), rest.size()),
+                              count);
+      },
+      py::arg("request"),
+      "A peaje.v1.SearchRequest's wire bytes without its targets, and their count: the rest for "
+      "protobuf to parse, the targets left for search_packed.");
   m.def(
       "noop", [] {}, "A call that does nothing: the bare cost of crossing into C++.");
 

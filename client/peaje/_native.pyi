@@ -46,6 +46,9 @@ def check_sorted_values(values: Sequence[SupportsIndex]) -> None:
 def canonical_spec(spec: str) -> str:
     """The canonical 'range:N:STEP' of a dataset spec (the resident caches' key)."""
 
+def search_request_without_targets(request: bytes) -> tuple[bytes, int]:
+    """A peaje.v1.SearchRequest's wire bytes without its targets, and their count."""
+
 def noop() -> None:
     """A call that does nothing: the bare cost of crossing into C++."""
 

@@ -3,6 +3,8 @@
 // decodes them; both check every length against the bytes that are there.
 #include "peaje/wire.hpp"
 
+#include <bit>
+#include <cstring>
 #include <string>
 
 #include "peaje/error.hpp"
@@ -107,13 +109,30 @@ std::uint8_t* put_varint(std::uint64_t v, std::uint8_t* out) noexcept {
   return out;
 }
 
+// Bytes without the continuation bit in [p, p + n): the varints a packed run ends, eight bytes
+// at a time.
+std::size_t count_stops(const std::uint8_t* p, std::size_t n) noexcept {
+  constexpr std::uint64_t kHighBits = 0x8080808080808080u;
+  std::size_t count = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p + i, sizeof word);
+    count += static_cast<std::size_t>(std::popcount(~word & kHighBits));
+  }
+  for (; i < n; ++i) count += (p[i] & 0x80) == 0;
+  return count;
+}
+
 // Walks every field of the message, calling on_packed(payload) for a packed run of targets and
-// on_target(varint) for an unpacked one; skips the rest by wire type, groups to their end.
-template <class OnPacked, class OnTarget>
-void walk(Reader r, OnPacked&& on_packed, OnTarget&& on_target) {
+// on_target(varint) for an unpacked one; skips the rest by wire type, groups to their end, and
+// hands every record that is not a target's, byte for byte, to on_other(begin, end).
+template <class OnPacked, class OnTarget, class OnOther>
+void walk(Reader r, OnPacked&& on_packed, OnTarget&& on_target, OnOther&& on_other) {
   std::uint32_t groups[kMaxGroupDepth];
   int depth = 0;
   while (!r.done()) {
+    const std::uint8_t* const record = r.at();
     const std::uint32_t tag = r.tag();
     const std::uint32_t field = tag >> 3;
     const std::uint32_t type = tag & 7;
@@ -148,9 +167,12 @@ void walk(Reader r, OnPacked&& on_packed, OnTarget&& on_target) {
       default:
         malformed("wire type " + std::to_string(type) + " does not exist");
     }
+    if (!targets || (type != kVarint && type != kLen)) on_other(record, r.at());
   }
   if (depth != 0) malformed("a group is not closed");
 }
+
+void no_other(const std::uint8_t*, const std::uint8_t*) noexcept {}
 
 }  // namespace
 
@@ -161,13 +183,8 @@ std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> w
   // (pass 2 checks that the run is made of whole varints).
   std::size_t count = 0;
   walk(
-      whole,
-      [&](Reader payload) {
-        for (const std::uint8_t* p = payload.at(); p != payload.at() + payload.left(); ++p) {
-          count += (*p & 0x80) == 0;
-        }
-      },
-      [&](std::uint64_t) { ++count; });
+      whole, [&](Reader payload) { count += count_stops(payload.at(), payload.left()); },
+      [&](std::uint64_t) { ++count; }, no_other);
   check_batch(count, repeat);
   // Pass 2: the values.
   std::vector<std::int64_t> out;
@@ -177,8 +194,23 @@ std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> w
       [&](Reader payload) {
         while (!payload.done()) out.push_back(unzigzag(payload.varint()));
       },
-      [&](std::uint64_t v) { out.push_back(unzigzag(v)); });
+      [&](std::uint64_t v) { out.push_back(unzigzag(v)); }, no_other);
   return out;
+}
+
+std::size_t search_request_without_targets(std::span<const std::uint8_t> wire,
+                                           std::vector<std::uint8_t>& rest) {
+  rest.clear();
+  rest.reserve(64);
+  std::size_t count = 0;
+  walk(
+      Reader(wire.data(), wire.data() + wire.size()),
+      [&](Reader payload) { count += count_stops(payload.at(), payload.left()); },
+      [&](std::uint64_t) { ++count; },
+      [&](const std::uint8_t* begin, const std::uint8_t* end) {
+        rest.insert(rest.end(), begin, end);
+      });
+  return count;
 }
 
 std::size_t search_response_size(std::span<const std::int64_t> indices) noexcept {

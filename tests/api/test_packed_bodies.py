@@ -83,10 +83,19 @@ def test_errors_are_the_ordinary_problems(api, engine):
     response = post(api, path, too_many, PROTOBUF, PROTOBUF)
     assert response.status_code == 413, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    for malformed in (b"\x18\x80", b"\x1a\x05\x02", b"\x3b\x18\x02", b"\x02\x02"):
-        response = post(api, path, malformed, PROTOBUF, PROTOBUF)
-        assert response.status_code == 422, response.text
-        assert "not a valid peaje.v1.SearchRequest" in response.json()["detail"]
+    # The last: a packed run ending mid-varint (the records around it are well formed).
+    malformed_bodies = (
+        b"\x18\x80",
+        b"\x1a\x05\x02",
+        b"\x3b\x18\x02",
+        b"\x02\x02",
+        b"\x1a\x02\x02\x80",
+    )
+    for malformed in malformed_bodies:
+        for answer in (PROTOBUF, JSON):
+            response = post(api, path, malformed, PROTOBUF, answer)
+            assert response.status_code == 422, response.text
+            assert "not a valid peaje.v1.SearchRequest" in response.json()["detail"]
     # protobuf's parser keeps the low 64 bits of an 80-bit varint; search_packed refuses it.
     beyond = b"\x18" + b"\xff" * 9 + b"\x02"
     response = post(api, path, beyond, PROTOBUF, PROTOBUF)

@@ -3,8 +3,8 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <vector>
@@ -149,8 +149,8 @@ TEST(SearchMany, EqualsTheLeftmostReferenceOnEverySmallSize) {
 TEST(SearchMany, EqualsTheLeftmostReferenceOnLargeSizes) {
   std::mt19937_64 rng(17);
   // Around powers of two and the switch from 8 to 16 lanes (1 MiB of values).
-  for (std::size_t n : {127u, 128u, 129u, 1000u, 4095u, 4096u, 4097u, 131071u, 131072u, 131073u,
-                        300000u}) {
+  for (std::size_t n :
+       {127u, 128u, 129u, 1000u, 4095u, 4096u, 4097u, 131071u, 131072u, 131073u, 300000u}) {
     for (bool narrow : {true, false}) {
       auto values = sorted_values(n, rng, narrow);
       std::vector<std::int64_t> targets;

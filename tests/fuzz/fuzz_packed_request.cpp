@@ -2,7 +2,8 @@
 // faces' search_packed reads from an HTTP body): arbitrary bytes either decode or raise the
 // typed InvalidArgument/TooLarge, reads stay inside the input (ASan), and a decoded batch,
 // written back as a packed field, decodes to the same values; a response written for them has
-// exactly the size announced and decodes (as a request's field 1 is skipped) to no targets.
+// exactly the size announced and decodes (as a request's field 1 is skipped) to no targets;
+// the request without its targets counts them and keeps none.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -29,9 +30,27 @@ std::vector<std::int64_t> decode(std::span<const std::uint8_t> wire, bool* ok) {
 
 }  // namespace
 
+// search_request_without_targets on the same bytes: where the targets decode, it keeps the
+// other records (no more bytes than the input, and no target left in them) and counts as many.
+void check_without_targets(std::span<const std::uint8_t> wire, bool decoded, std::size_t n) {
+  std::vector<std::uint8_t> rest;
+  std::size_t count = 0;
+  try {
+    count = peaje::wire::search_request_without_targets(wire, rest);
+  } catch (const peaje::Error& e) {
+    if (e.kind() != peaje::ErrorKind::kInvalidArgument || decoded) std::abort();
+    return;
+  }
+  if (rest.size() > wire.size()) std::abort();
+  if (!decoded) return;  // a packed run's own varints are search_request_targets' to refuse
+  bool ok = false;
+  if (count != n || !decode(rest, &ok).empty() || !ok) std::abort();
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   bool ok = false;
   const std::vector<std::int64_t> targets = decode({data, size}, &ok);
+  check_without_targets({data, size}, ok, targets.size());
   if (!ok) return 0;
   // Round trip: the response writer's packed field 1, renumbered as field 3, is a request.
   const std::size_t n = peaje::wire::search_response_size(targets);

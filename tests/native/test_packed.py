@@ -234,6 +234,53 @@ def test_whole_message_decisions_match_protobuf(fields):
             assert ours[1] == array.search(theirs[1])
 
 
+@FAST
+@given(fields=st.lists(FIELD, max_size=8))
+def test_the_request_without_targets_is_what_protobuf_parses_besides_them(fields):
+    """search_request_without_targets (the API parses the rest with protobuf and counts the
+    targets from it): on whatever protobuf accepts, the rest parses to the same message less its
+    targets and the count is theirs (bar the bits past 64, refused, so the API parses the whole
+    body); when everything on the fast path accepts, so does protobuf."""
+    native = module_of("native")
+    body = b"".join(fields)
+    try:
+        full = peaje_pb2.SearchRequest.FromString(body)
+    except DecodeError:
+        full = None
+    try:
+        rest, count = native.search_request_without_targets(body)
+        without = peaje_pb2.SearchRequest.FromString(rest)
+        native.SortedArray.from_spec(SPEC).search_packed(body)
+    except (InvalidArgument, DecodeError):
+        assert full is None or beyond_64_bits(body)
+        return
+    assert full is not None
+    expected = peaje_pb2.SearchRequest()
+    expected.CopyFrom(full)
+    expected.ClearField("targets")
+    assert without == expected and without.SerializeToString() == expected.SerializeToString()
+    assert count == len(full.targets)
+
+
+def test_the_request_without_targets_keeps_every_other_field():
+    native = module_of("native")
+    message = peaje_pb2.SearchRequest(dataset="range:100:3", targets=[5, -1, 2**63 - 1], repeat=9)
+    body = message.SerializeToString() + b"\x18\x04"  # and one unpacked target after them
+    rest, count = native.search_request_without_targets(body)
+    assert count == 4
+    assert peaje_pb2.SearchRequest.FromString(rest) == peaje_pb2.SearchRequest(
+        dataset="range:100:3", repeat=9
+    )
+    with pytest.raises(TypeError):
+        native.search_request_without_targets(bytearray(body))
+    for name, bad in MALFORMED.items():
+        if name == "truncated packed varint":  # a packed run's varints are search_packed's
+            assert native.search_request_without_targets(bad) == (b"", 1)
+            continue
+        with pytest.raises(InvalidArgument, match="not a valid peaje.v1.SearchRequest"):
+            native.search_request_without_targets(bad)
+
+
 def padded_varint(n: int, width: int) -> bytes:
     """n as a varint of `width` bytes at least (non-canonical, as protobuf accepts up to 10)."""
     out = bytearray(varint(n))

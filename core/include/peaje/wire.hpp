@@ -30,6 +30,14 @@ inline constexpr int kMaxGroupDepth = 100;
 std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> wire,
                                                  std::int64_t repeat);
 
+// The request without its targets: every other record copied to `rest` byte for byte (a
+// protobuf parser then checks the small rest), and the number of targets, counted as pass 1
+// above counts them (one per byte without the continuation bit in a packed run: exact on
+// well-formed runs; search_request_targets checks each varint). Malformed records ->
+// kInvalidArgument as above.
+std::size_t search_request_without_targets(std::span<const std::uint8_t> wire,
+                                           std::vector<std::uint8_t>& rest);
+
 // The wire size of SearchResponse{indices, server_ns = 0}, and the message itself written to
 // `out` (exactly that many bytes): the bytes SerializeToString gives for the same message.
 std::size_t search_response_size(std::span<const std::int64_t> indices) noexcept;
