@@ -136,6 +136,11 @@ def test_settings_read_the_environment_and_document_every_field(monkeypatch):
     monkeypatch.setenv("PEAJE_MAX_BODY_BYTES", "lots")
     with pytest.raises(ValueError, match="max_body_bytes"):
         Settings.from_env()
+    monkeypatch.delenv("PEAJE_MAX_BODY_BYTES")
+    assert Settings.from_env().grpc_client == "auto"
+    monkeypatch.setenv("PEAJE_GRPC_CLIENT", "grpcio")  # a sync client: not for an event loop
+    with pytest.raises(ValueError, match="grpc_client"):
+        Settings.from_env()
 
 
 # ---- protobuf bodies ----------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -18,7 +20,7 @@ class Settings(BaseSettings):
     grpc_target: str = Field(
         "127.0.0.1:50051", description="the peaje-server the grpc engine calls (a gRPC target)"
     )
-    grpc_client: str = Field(
+    grpc_client: Literal["auto", "cpp", "grpcio-aio"] = Field(
         "auto",
         description="which of peaje.remote.ASYNC_CLIENTS the grpc engine uses: cpp (the C++ "
         "client, its answers handed to the event loop through an eventfd: the fastest, at one "
