@@ -419,7 +419,8 @@ def print_rest(results: dict, url: str, samples: int) -> None:
         )
     print(
         "front = app - engine (routing, JSON, validation, response); grpc net = engine -"
-        " server (protobuf + loopback + grpc.aio); http client = round trip - app."
+        " server (protobuf + loopback + the API's gRPC client, PEAJE_GRPC_CLIENT); http"
+        " client = round trip - app."
     )
 
 
