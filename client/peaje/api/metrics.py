@@ -70,7 +70,8 @@ class ApiMetrics:
         )
         self.engine_latency = Histogram(
             "peaje_engine_duration_seconds",
-            "time around the engine call (crossing + work; network too for grpc)",
+            "the engine call until its answer is in the API (crossing + work; network too for "
+            "grpc; on the cpp client without the answer's wait for the event loop)",
             labels,
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
