@@ -427,7 +427,13 @@ TEST_P(CappedServiceTest, PastTheCapACallIsRefusedAtOnceWithPushback) {
   std::thread two = long_search(second_context, second);
   ASSERT_TRUE(wait_for_in_flight(2));
   if (GetParam() == Api::kCallback) {  // the long work runs on the service's pool, not gRPC's
-    EXPECT_EQ(dynamic_cast<PeajeService&>(*service_).workers(), 2u);
+    // A call is counted in flight when admitted, a moment before it reaches the pool: wait.
+    const auto& service = dynamic_cast<PeajeService&>(*service_);
+    const auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (service.workers() < 2 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    EXPECT_EQ(service.workers(), 2u);
   }
   for (const char* method : {"Noop", "Search"}) {
     grpc::ClientContext context;
