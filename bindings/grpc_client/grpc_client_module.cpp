@@ -56,9 +56,11 @@ void set_timeout(grpc::ClientContext& context, double timeout_seconds) {
   }
 }
 
-grpc::ByteBuffer buffer_of(const py::buffer& request) {
-  const py::buffer_info info = request.request();
-  grpc::Slice slice(info.ptr, static_cast<std::size_t>(info.size * info.itemsize));
+// A serialized message is bytes (what SerializeToString gives): a buffer could be strided or
+// change under the call, so only bytes are taken (anything else is a TypeError from pybind11).
+grpc::ByteBuffer buffer_of(const py::bytes& request) {
+  grpc::Slice slice(PyBytes_AS_STRING(request.ptr()),
+                    static_cast<std::size_t>(PyBytes_GET_SIZE(request.ptr())));
   return grpc::ByteBuffer(&slice, 1);
 }
 
@@ -137,7 +139,7 @@ class LoopQueue {
     ::close(fd_);
   }
 
-  std::shared_ptr<LoopCall> start(const std::string& path, const py::buffer& request,
+  std::shared_ptr<LoopCall> start(const std::string& path, const py::bytes& request,
                                   double timeout_seconds, std::uint64_t id);
 
   // Every call finished since the last drain: (id, code, payload or details, trailing, done_ns).
@@ -176,7 +178,7 @@ class LoopQueue {
   std::thread thread_;
 };
 
-std::shared_ptr<LoopCall> LoopQueue::start(const std::string& path, const py::buffer& request,
+std::shared_ptr<LoopCall> LoopQueue::start(const std::string& path, const py::bytes& request,
                                            double timeout_seconds, std::uint64_t id) {
   auto call = std::make_shared<LoopCall>();
   call->id = id;
@@ -217,7 +219,7 @@ class UnaryMethod {
         path_(std::move(path)),
         method_(path_.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, channel_) {}
 
-  py::tuple call(const py::buffer& request, double timeout_seconds) {
+  py::tuple call(const py::bytes& request, double timeout_seconds) {
     const grpc::ByteBuffer request_buffer = buffer_of(request);
     grpc::ByteBuffer response_buffer;
     grpc::ClientContext context;

@@ -369,3 +369,19 @@ def test_cpp_async_engine_closed_with_a_call_in_flight_fails_it_unavailable():
     outcome, took = asyncio.run(scenario())
     assert isinstance(outcome, peaje.Unavailable), outcome
     assert took < 1.0, took
+
+
+def test_cpp_client_takes_serialized_bytes_only():
+    """A strided or mutable buffer is refused (a TypeError), never read as if contiguous."""
+    from peaje import _grpc_client
+
+    channel = _grpc_client.Channel("127.0.0.1:1")
+    noop, queue = channel.unary("/peaje.v1.Peaje/Noop"), channel.loop_queue()
+    try:
+        for request in (memoryview(bytes(range(64)))[::-3], bytearray(b"\x08\x01"), "text"):
+            with pytest.raises(TypeError):
+                noop(request, 0.1)
+            with pytest.raises(TypeError):
+                queue.start("/peaje.v1.Peaje/Noop", request, 0.1, 1)
+    finally:
+        queue.close()
