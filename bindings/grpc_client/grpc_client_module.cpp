@@ -126,6 +126,12 @@ class LoopQueue {
 
   int fd() const noexcept { return fd_; }
 
+  // Calls started and not yet ended (a cancelled call ends as soon as gRPC says so).
+  std::size_t in_flight() {
+    std::lock_guard lock(mutex_);
+    return in_flight_.size();
+  }
+
   // Cancels what is in flight, waits for the completion thread; later starts raise. Idempotent.
   void close() {
     {
@@ -260,6 +266,7 @@ PYBIND11_MODULE(_grpc_client, m) {
       .def("cancel", &LoopCall::cancel, "ends the call (it is drained as CANCELLED)");
   py::class_<LoopQueue>(m, "LoopQueue")
       .def_property_readonly("fd", &LoopQueue::fd, "readable when drain() has answers")
+      .def_property_readonly("in_flight", &LoopQueue::in_flight, "calls started, not ended")
       .def("start", &LoopQueue::start, py::arg("path"), py::arg("request"), py::arg("timeout"),
            py::arg("id"), "start a call; its answer comes out of drain() under `id`")
       .def("drain", &LoopQueue::drain,

@@ -468,7 +468,7 @@ class AsyncGrpcEngine(AsyncEngineCalls):
 
 # Rough cost (microseconds) of converting one item that crosses (a target, a value, an entry's
 # half): past the inline budget, a call of the event loop's cpp engine runs whole in a worker
-# thread. The server's work is not counted: waiting for it never holds the loop long (below).
+# thread. The server's work is not counted: the loop never waits for it (LoopCalls, below).
 ITEM_US = 0.05
 
 

@@ -324,7 +324,7 @@ def test_cpp_loop_call_cancelled_ends_at_once_and_the_engine_goes_on(grpc_server
         engine = async_engine(grpc_server.unix_target, 30.0, "cpp")
         try:
             task = asyncio.ensure_future(
-                engine.search("range:100000", list(range(100)), repeat=100_000)
+                engine.search("range:100000", list(range(1000)), repeat=peaje.limits.MAX_REPEAT)
             )
             await asyncio.sleep(0.05)
             start = time.perf_counter()
@@ -333,6 +333,10 @@ def test_cpp_loop_call_cancelled_ends_at_once_and_the_engine_goes_on(grpc_server
                 await task
             took = time.perf_counter() - start
             pending = sum(len(calls.pending) for calls in engine._loops.values())
+            (queue,) = [calls.queue for calls in engine._loops.values()]
+            while queue.in_flight and time.perf_counter() - start < 2.0:
+                await asyncio.sleep(0.01)  # the C++ call ends as CANCELLED, not at its 30 s
+            assert queue.in_flight == 0, "the cancelled call is still running"
             return took, pending, await engine.search("range:10", [7])
         finally:
             await engine.close()
