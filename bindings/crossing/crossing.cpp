@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <span>
 #include <string>
@@ -706,12 +707,17 @@ PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* r
   const std::span<const std::uint8_t> wire(
       reinterpret_cast<const std::uint8_t*>(PyBytes_AS_STRING(request)),
       static_cast<std::size_t>(PyBytes_GET_SIZE(request)));
-  std::vector<std::int64_t> targets;
-  std::vector<std::int64_t> found;
+  // Targets and answers in memory left uninitialised (each element is written before it is
+  // read: the read fills exactly the count it was sized by, the search every answer).
+  std::unique_ptr<std::int64_t[]> targets;
+  std::unique_ptr<std::int64_t[]> found;
+  std::size_t count = 0;
   auto decode_and_search = [&] {
-    targets = wire::search_request_targets(wire, k);
-    found.resize(targets.size());
-    search_into(array.values(), targets, found, k, deadline);
+    count = wire::count_search_request_targets(wire, k);
+    targets = std::make_unique_for_overwrite<std::int64_t[]>(count);
+    found = std::make_unique_for_overwrite<std::int64_t[]>(count);
+    wire::read_search_request_targets(wire, {targets.get(), count});
+    search_into(array.values(), {targets.get(), count}, {found.get(), count}, k, deadline);
   };
   // A body of kReleaseGilFromSearches bytes holds at most that many targets.
   if (is_big(wire.size(), k)) {
@@ -720,10 +726,17 @@ PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* r
   } else {
     decode_and_search();
   }
-  const std::size_t size = wire::search_response_size(found);
-  Ref out(checked(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(size))));
-  wire::write_search_response(found, reinterpret_cast<std::uint8_t*>(PyBytes_AS_STRING(out.get())));
-  return out.release();
+  // The answer in one pass, into room for any answer over these values, then cut to its size.
+  const std::span<const std::int64_t> answers(found.get(), count);
+  const std::size_t room = wire::search_response_bound(count, array.size());
+  Ref out(checked(PyBytes_FromStringAndSize(nullptr, static_cast<Py_ssize_t>(room))));
+  const std::size_t size = wire::write_search_response(
+      answers, {reinterpret_cast<std::uint8_t*>(PyBytes_AS_STRING(out.get())), room});
+  if (size == room) return out.release();
+  // A fresh bytes object (no other reference) may be resized; on failure it is freed and NULL.
+  PyObject* resized = out.release();
+  if (_PyBytes_Resize(&resized, static_cast<Py_ssize_t>(size)) != 0) return checked(resized);
+  return resized;
 }
 
 // ---- resident data ---------------------------------------------------------------------------

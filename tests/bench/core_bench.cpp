@@ -12,6 +12,7 @@
 #include "peaje/dataset.hpp"
 #include "peaje/search.hpp"
 #include "peaje/sorted_array.hpp"
+#include "peaje/wire.hpp"
 
 namespace {
 
@@ -116,6 +117,57 @@ void BM_BytesDict(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * n);
 }
 BENCHMARK(BM_BytesDict)->Arg(100)->Arg(10000);
+
+// The packed path's wire work (peaje::wire), on the API's 10k-target request (make api-rps:
+// targets 0, 10, ..., 99990): the request's targets decoded, and the answer written.
+std::vector<std::uint8_t> packed_request(std::int64_t n_targets) {
+  std::vector<std::uint8_t> payload;
+  for (std::int64_t t = 0; t < n_targets * 10; t += 10) {
+    auto z = static_cast<std::uint64_t>(t) << 1;
+    for (; z >= 0x80; z >>= 7) payload.push_back(static_cast<std::uint8_t>(z | 0x80));
+    payload.push_back(static_cast<std::uint8_t>(z));
+  }
+  std::vector<std::uint8_t> wire{(peaje::wire::kRequestTargetsField << 3) | 2};
+  for (auto n = payload.size();; n >>= 7) {
+    wire.push_back(static_cast<std::uint8_t>(n >= 0x80 ? (n | 0x80) : n));
+    if (n < 0x80) break;
+  }
+  wire.insert(wire.end(), payload.begin(), payload.end());
+  return wire;
+}
+
+void BM_WireTargets(benchmark::State& state) {
+  const auto wire = packed_request(state.range(0));
+  for (auto _ : state) {
+    auto targets = peaje::wire::search_request_targets(wire, 1);
+    benchmark::DoNotOptimize(targets.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_WireTargets)->Arg(10000);
+
+void BM_WireWithoutTargets(benchmark::State& state) {
+  const auto wire = packed_request(state.range(0));
+  std::vector<std::uint8_t> rest;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(peaje::wire::search_request_without_targets(wire, rest));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_WireWithoutTargets)->Arg(10000);
+
+void BM_WireResponse(benchmark::State& state) {
+  std::vector<std::int64_t> indices(static_cast<std::size_t>(state.range(0)));
+  for (std::size_t i = 0; i < indices.size(); ++i)
+    indices[i] = static_cast<std::int64_t>(i);  // the answer over range:100000
+  std::vector<std::uint8_t> out(peaje::wire::search_response_bound(indices.size(), 100000));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(peaje::wire::write_search_response(indices, out));
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_WireResponse)->Arg(10000);
 
 }  // namespace
 

@@ -30,6 +30,13 @@ inline constexpr int kMaxGroupDepth = 100;
 std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> wire,
                                                  std::int64_t repeat);
 
+// The same in two steps, for a caller that stores the targets itself: their count (every
+// record checked as above, then check_batch(count, repeat)), and the targets into `out`, which
+// must hold exactly that count (a different count -> kInvalidArgument; nothing is written
+// past `out`). A packed run's own varints are checked by the read, not the count.
+std::size_t count_search_request_targets(std::span<const std::uint8_t> wire, std::int64_t repeat);
+void read_search_request_targets(std::span<const std::uint8_t> wire, std::span<std::int64_t> out);
+
 // The request without its targets: every other record copied to `rest` byte for byte (a
 // protobuf parser then checks the small rest), and the number of targets, counted as pass 1
 // above counts them (one per byte without the continuation bit in a packed run: exact on
@@ -38,9 +45,16 @@ std::vector<std::int64_t> search_request_targets(std::span<const std::uint8_t> w
 std::size_t search_request_without_targets(std::span<const std::uint8_t> wire,
                                            std::vector<std::uint8_t>& rest);
 
-// The wire size of SearchResponse{indices, server_ns = 0}, and the message itself written to
-// `out` (exactly that many bytes): the bytes SerializeToString gives for the same message.
+// The wire size of SearchResponse{indices, server_ns = 0}.
 std::size_t search_response_size(std::span<const std::int64_t> indices) noexcept;
-void write_search_response(std::span<const std::int64_t> indices, std::uint8_t* out) noexcept;
+// Room that holds SearchResponse{indices} for any n_indices indices in [-1, n_values) (a
+// search's answers over n_values values): at most a few bytes per index over the exact size,
+// known before the search, so the answer is written in one pass (write_search_response).
+std::size_t search_response_bound(std::size_t n_indices, std::size_t n_values) noexcept;
+// SearchResponse{indices, server_ns = 0} written to the front of `out` in one pass: the bytes
+// SerializeToString gives for the same message; returns their number. Never writes past
+// `out`: one that is too small (smaller than search_response_size) -> kInvalidArgument.
+std::size_t write_search_response(std::span<const std::int64_t> indices,
+                                  std::span<std::uint8_t> out);
 
 }  // namespace peaje::wire
