@@ -30,6 +30,14 @@ def test_loop_series_match_prometheus_clients_own_series():
         "peaje_http_request_duration_seconds", "", labels[:2], buckets=LATENCY_BUCKETS,
         registry=reference,
     )  # fmt: skip
+    engine_latency = Histogram(
+        "peaje_engine_duration_seconds", "", labels[:2], buckets=LATENCY_BUCKETS,
+        registry=reference,
+    )  # fmt: skip
+    server_latency = Histogram(
+        "peaje_grpc_server_duration_seconds", "", ("route",), buckets=LATENCY_BUCKETS,
+        registry=reference,
+    )  # fmt: skip
     exact = [*LATENCY_BUCKETS, 0.0, 1e-9, 11.0, 1e6]  # on every bound, below and past them all
     for i in range(3000):
         engine = rng.choice(["", "native", "grpc"])
@@ -42,7 +50,15 @@ def test_loop_series_match_prometheus_clients_own_series():
             errors.labels(engine, route, str(status)).inc()
         if seconds is not None:
             latency.labels(engine, route).observe(seconds)
-    for prefix in ("peaje_http_requests", "peaje_http_errors", "peaje_http_request_duration"):
+            # the route's own observations: the engine's share, and the server's on grpc
+            ours.engine_series(engine, route).observe(seconds / 2)
+            engine_latency.labels(engine, route).observe(seconds / 2)
+            if engine == "grpc":
+                ours.server_series(route).observe(seconds / 3)
+                server_latency.labels(route).observe(seconds / 3)
+    prefixes = ("peaje_http_requests", "peaje_http_errors", "peaje_http_request_duration",
+                "peaje_engine_duration", "peaje_grpc_server_duration")  # fmt: skip
+    for prefix in prefixes:
         got, want = samples(ours.registry, prefix), samples(reference, prefix)
         assert got.keys() == want.keys(), prefix
         for key, value in want.items():

@@ -11,10 +11,11 @@ from fastapi_offline import FastAPIOffline
 from peaje.api import docs, problems
 from peaje.api.engines import EngineSet
 from peaje.api.metrics import ApiMetrics
-from peaje.api.middleware import BodyReader, RequestTiming
+from peaje.api.middleware import Front
 from peaje.api.routers import operations, service
 from peaje.api.settings import Settings
-from peaje.api.shedding import Admission, ConcurrencyLimit
+from peaje.api.shedding import Admission
+from peaje.api.timing import stamping
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # No redirect of /v1/noop/ to /v1/noop: a path no route serves is a 404 problem, stamped
+        # like every answer (the router's own redirect would be the one answer that is not).
+        redirect_slashes=False,
     )
     docs.install(app)
     app.state.settings = settings
@@ -53,13 +57,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # /v1/noop first, as in the floor it is measured against (peaje.bench.floor_apps).
     ordered = sorted(service.router.routes, key=lambda route: route.path != "/v1/noop")
     app.router.routes[0:0] = [*ordered[:1], *operations.router.routes, *ordered[1:]]
-    # Outermost last: timing sees the whole request, including a 413 or 408 from the body
-    # reader and a 503 from shedding; shedding counts a request only once its body is read.
-    app.add_middleware(ConcurrencyLimit, admission=app.state.admission)
+    # Every answer stamps Server-Timing's app and its status (peaje.api.timing): peaje's routes
+    # by their responses, the rest (OpenAPI, the documentation pages and their assets) here.
+    ours = {id(route) for route in (*service.router.routes, *operations.router.routes)}
+    for route in app.router.routes:
+        if id(route) not in ours:
+            route.app = stamping(route.app, route)
+    # One layer times the whole request (including a 413 or 408 from the body reader and a 503
+    # from shedding) and sheds a request only once its body is read.
     app.add_middleware(
-        BodyReader, limit=settings.max_body_bytes, timeout=settings.body_timeout_seconds
+        Front,
+        metrics=app.state.metrics,
+        admission=app.state.admission,
+        limit=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
     )
-    app.add_middleware(RequestTiming, metrics=app.state.metrics)
     return app
 
 

@@ -29,6 +29,7 @@ from starlette.requests import Request
 from peaje import _native
 from peaje.api.models import BytesDictRequest, SearchRequest
 from peaje.api.problems import EngineError
+from peaje.api.timing import stamp
 from peaje.arguments import check_batch
 from peaje.errors import InvalidArgument, TooLarge
 from peaje.limits import MAX_DATASET_SIZE, MAX_REPEAT, MODES, UTF8_ERRORS
@@ -270,6 +271,7 @@ class BodyResponse:
         ]
 
     async def __call__(self, scope, receive, send) -> None:
+        stamp(scope, 200, self.headers)  # Server-Timing app, the status for the metrics
         await send({"type": "http.response.start", "status": 200, "headers": self.headers})
         await send({"type": "http.response.body", "body": self.content})
 

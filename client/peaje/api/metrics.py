@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from prometheus_client import (
     CollectorRegistry,
-    Histogram,
     gc_collector,
     platform_collector,
     process_collector,
 )
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 from prometheus_client.utils import floatToGoString
+from starlette.routing import Match
+from starlette.types import Scope
+
+from peaje.engine import ENGINES
+
+LABELLED = frozenset(("", *ENGINES))  # engine label values; any other name is "unknown"
 
 # From 5 us to 10 s: a native search through the front costs tens of microseconds, a python
 # or remote one milliseconds; the buckets must tell those apart.
@@ -58,21 +63,57 @@ class LoopHistogram:
         self.sum += seconds
 
 
+class LoopHistograms:
+    """A labelled histogram kept on the event loop: one LoopHistogram per label values, exposed
+    at scrape time with prometheus_client's names, cumulative buckets and sum."""
+
+    def __init__(self, name: str, doc: str, labels: tuple[str, ...]) -> None:
+        self.name, self.doc, self.labels = name, doc, list(labels)
+        self.children: dict[tuple[str, ...], LoopHistogram] = {}
+
+    def child(self, *values: str) -> LoopHistogram:
+        found = self.children.get(values)
+        if found is None:
+            found = self.children[values] = LoopHistogram(len(LATENCY_BUCKETS))
+        return found
+
+    def family(self) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(self.name, self.doc, labels=self.labels)
+        bounds = [*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf"]
+        for key, series in list(self.children.items()):
+            cumulative, total = [], 0
+            for bound, count in zip(bounds, list(series.buckets), strict=True):
+                total += count
+                cumulative.append((bound, total))
+            family.add_metric(list(key), cumulative, series.sum)
+        return family
+
+
 class LoopSeries:
-    """The per-request series (requests and errors counters, the latency histogram) as a
-    Prometheus collector over plain counts updated on the event loop; same names, labels and
-    buckets as prometheus_client's Counter/Histogram would expose."""
+    """The front's series (requests and errors counters, the latency histograms) as a Prometheus
+    collector over plain counts updated on the event loop; same names, labels and buckets as
+    prometheus_client's Counter/Histogram would expose."""
 
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, str], int] = {}
         self.errors: dict[tuple[str, str, str], int] = {}
-        self.latency: dict[tuple[str, str], LoopHistogram] = {}
-
-    def histogram(self, engine: str, route: str) -> LoopHistogram:
-        found = self.latency.get((engine, route))
-        if found is None:
-            found = self.latency[(engine, route)] = LoopHistogram(len(LATENCY_BUCKETS))
-        return found
+        self.latency = LoopHistograms(
+            "peaje_http_request_duration_seconds",
+            "time in the API from request to last response byte, of requests that reached their "
+            "route (shed, 408 and 413 answers are counted in peaje_http_requests only)",
+            ("engine", "route"),
+        )
+        self.engine = LoopHistograms(
+            "peaje_engine_duration_seconds",
+            "the engine call until its answer is in the API (crossing + work; network too for "
+            "grpc; on the cpp client without the answer's wait for the event loop)",
+            ("engine", "route"),
+        )
+        self.server = LoopHistograms(
+            "peaje_grpc_server_duration_seconds",
+            "server_ns reported by the gRPC server (time inside its core)",
+            ("route",),
+        )
 
     def collect(self) -> Iterator[Any]:
         labels = ["engine", "route", "status"]
@@ -84,48 +125,46 @@ class LoopSeries:
             for key, count in list(counts.items()):
                 family.add_metric(list(key), count)
             yield family
-        family = HistogramMetricFamily(
-            "peaje_http_request_duration_seconds",
-            "time in the API from request to last response byte, of requests that reached their "
-            "route (shed, 408 and 413 answers are counted in peaje_http_requests only)",
-            labels=["engine", "route"],
-        )
-        bounds = [*(floatToGoString(b) for b in LATENCY_BUCKETS), "+Inf"]
-        for key, series in list(self.latency.items()):
-            cumulative, total = [], 0
-            for bound, count in zip(bounds, list(series.buckets), strict=True):
-                total += count
-                cumulative.append((bound, total))
-            family.add_metric(list(key), cumulative, series.sum)
-        yield family
+        for histograms in (self.latency, self.engine, self.server):
+            yield histograms.family()
 
 
 class ApiMetrics:
+    """The front's Prometheus registry: the loop-kept series (LoopSeries) and the process's own
+    collectors. Every observe method is for the event loop's thread only."""
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._children: dict[tuple[str, str, int], tuple[Any, LoopHistogram]] = {}
-        self._engine_children: dict[tuple[str, str], Any] = {}
+        self._routed: dict[tuple[int, str, int], tuple[Any, LoopHistogram]] = {}
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
-        labels = ("engine", "route")
         self.series = LoopSeries()
         self.registry.register(self.series)
-        self.engine_latency = Histogram(
-            "peaje_engine_duration_seconds",
-            "the engine call until its answer is in the API (crossing + work; network too for "
-            "grpc; on the cpp client without the answer's wait for the event loop)",
-            labels,
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
-        self.server_latency = Histogram(
-            "peaje_grpc_server_duration_seconds",
-            "server_ns reported by the gRPC server (time inside its core)",
-            ("route",),
-            buckets=LATENCY_BUCKETS,
-            registry=self.registry,
-        )
+
+    def record(self, scope: Scope, status: int, elapsed_ns: int) -> None:
+        """One request the front answered (middleware.Front), with its status and time: counted
+        under its route template and engine, and timed if it reached its route. The labels of
+        a routed request are looked up once per (route, engine, status)."""
+        route = scope.get("route")
+        if route is None:  # answered before routing (shed, 408, 413): not timed
+            path, engine = route_labels(scope)
+            self.observe(engine, path, status, None)
+            return
+        engine = scope["path_params"].get("engine", "")
+        engine = engine if engine in LABELLED else "unknown"  # a bounded set of keys
+        routed = (id(route), engine, status)  # routes compare by value: unhashable; the app's live
+        found = self._routed.get(routed)
+        if found is None:
+            path = getattr(route, "path", None) or "unmatched"
+            found = self._routed[routed] = self.children(engine, path, status)
+        key, latency = found
+        series = self.series
+        series.requests[key] += 1
+        if status >= 400:
+            series.errors[key] = series.errors.get(key, 0) + 1
+        latency.observe(elapsed_ns / 1e9)
 
     def observe(self, engine: str, route: str, status: int, seconds: float | None) -> None:
         """Counts every request under its route; times only those the route itself answered
@@ -144,14 +183,41 @@ class ApiMetrics:
         if found is None:
             key = (engine, route, str(status))
             self.series.requests.setdefault(key, 0)
-            found = (key, self.series.histogram(engine, route))
+            found = (key, self.series.latency.child(engine, route))
             self._children[(engine, route, status)] = found
         return found
 
-    def engine_series(self, engine: str, route: str) -> Any:
-        """peaje_engine_duration_seconds for (engine, route), looked up once."""
-        key = (engine, route)
-        found = self._engine_children.get(key)
-        if found is None:
-            found = self._engine_children[key] = self.engine_latency.labels(engine, route)
-        return found
+    def engine_series(self, engine: str, route: str) -> LoopHistogram:
+        """peaje_engine_duration_seconds for (engine, route)."""
+        return self.series.engine.child(engine, route)
+
+    def server_series(self, route: str) -> LoopHistogram:
+        """peaje_grpc_server_duration_seconds for one route."""
+        return self.series.server.child(route)
+
+
+def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """The app's routes, into included routers (FastAPI keeps an included router whole)."""
+    for route in routes:
+        nested = getattr(route, "original_router", None)
+        if nested is not None:
+            yield from leaf_routes(nested.routes)
+        else:
+            yield route
+
+
+def route_labels(scope: Scope) -> tuple[str, str]:
+    """(route template, engine) of a request. A request answered before routing (shed with 503,
+    408, 413) is matched against the app's routes here, so it is counted under its route too;
+    "unmatched" is left for paths no route serves."""
+    route, params = scope.get("route"), scope.get("path_params", {})
+    if route is None:
+        for candidate in leaf_routes(getattr(scope.get("app"), "routes", ())):
+            match, child = candidate.matches(scope)
+            if match is Match.NONE or (match is Match.PARTIAL and route is not None):
+                continue
+            route, params = candidate, child.get("path_params", {})  # PARTIAL: another method
+            if match is Match.FULL:
+                break
+    engine = params.get("engine", "")
+    return getattr(route, "path", None) or "unmatched", engine if engine in LABELLED else "unknown"

@@ -1,20 +1,19 @@
-"""ASGI middleware of the front: the body cap and deadline, and per-request timing and metrics."""
+"""The front's ASGI layer: per-request timing and metrics, the body cap and deadline, shedding."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from asyncio import current_task
-from collections.abc import Iterable, Iterator
-from time import monotonic
+from time import monotonic, perf_counter_ns
 from typing import Any
 
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from peaje.api.metrics import ApiMetrics
 from peaje.api.problems import problem
-from peaje.engine import ENGINES
+from peaje.api.shedding import Admission
+from peaje.api.timing import START, STATUS
 
 CLOSE = {"Connection": "close"}  # a body left unread must not be parsed as the next request
 
@@ -35,8 +34,7 @@ class BodyReader:
     every ``tick`` seconds and cancels the reads past their deadline.
     """
 
-    def __init__(self, app: ASGIApp, limit: int, timeout: float) -> None:
-        self.app = app
+    def __init__(self, limit: int, timeout: float) -> None:
         self.limit = limit
         self.timeout = timeout
         self.tick = min(0.25, timeout / 4)
@@ -45,32 +43,23 @@ class BodyReader:
         self.reading: dict[asyncio.Task[Any], list[Any]] = {}
         self.watchdog: asyncio.Task[None] | None = None
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared, chunked = None, False
-        for name, value in scope["headers"]:  # ASGI header names are lower case
-            if name == b"content-length":
-                declared = value
-            elif name == b"transfer-encoding":
-                chunked = True
-        if (declared is None and not chunked) or declared == b"0":
-            await self.app(scope, receive, send)  # no body to wait for
-            return
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self.too_large(scope, receive, send)
-            return
+    async def prepare(
+        self, scope: Scope, receive: Receive, declared: bytes
+    ) -> tuple[Receive | None, Any]:
+        """For a request with a body (``declared``: its Content-Length, b"" when chunked):
+        (receive for the app, None), the body read whole and replayed as one message; (None,
+        answer), a 413 or 408 problem to send instead of the app; (None, None), the client went
+        away while sending."""
+        if declared.isdigit() and int(declared) > self.limit:
+            return None, self.too_large()
         first = await self.read_in_time(receive)
         if first is TIMED_OUT:
             detail = f"request body not received within {self.timeout:g} s (PEAJE_BODY_TIMEOUT)"
-            await problem("request-timeout", 408, detail, headers=CLOSE)(scope, receive, send)
-            return
+            return None, problem("request-timeout", 408, detail, headers=CLOSE)
         if first is None:  # the client went away while sending
-            return
+            return None, None
         if len(first["body"]) > self.limit:
-            await self.too_large(scope, receive, send)
-            return
+            return None, self.too_large()
         replayed = False
 
         async def replay() -> Message:
@@ -80,7 +69,7 @@ class BodyReader:
             replayed = True
             return first
 
-        await self.app(scope, replay, send)
+        return replay, None
 
     async def read_in_time(self, receive: Receive) -> Any:
         """The body as one complete http.request message (uvicorn's own when it came in one),
@@ -142,72 +131,71 @@ class BodyReader:
                 break
         return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-    async def too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    @staticmethod
+    def declared(scope: Scope) -> bytes | None:
+        """None for a request without a body, else its Content-Length (b"" when chunked)."""
+        declared, chunked = None, False
+        for name, value in scope["headers"]:  # ASGI header names are lower case
+            if name == b"content-length":
+                declared = value
+            elif name == b"transfer-encoding":
+                chunked = True
+        if declared == b"0" or (declared is None and not chunked):
+            return None
+        return b"" if declared is None else declared
+
+    def too_large(self) -> ASGIApp:
         detail = f"request body larger than {self.limit} bytes"
-        await problem("too-large", 413, detail, headers=CLOSE)(scope, receive, send)
+        return problem("too-large", 413, detail, headers=CLOSE)
 
 
-class RequestTiming:
-    """Adds ``app;dur=`` (time in this process) to Server-Timing and records the metrics."""
+class Front:
+    """The front's one ASGI layer, every request through one frame (three middlewares cost three
+    frames and a send wrapper, a tenth of a no-op request: peaje.bench.http_rps):
 
-    def __init__(self, app: ASGIApp, metrics: ApiMetrics) -> None:
+    - times the request: its answer stamps ``app;dur=`` (time in this process) into
+      Server-Timing and its status into the scope (peaje.api.timing), and the Prometheus series
+      count it under its route and engine (ApiMetrics);
+    - reads its body whole, under the cap and the deadline (BodyReader), before anything else
+      sees it;
+    - then sheds engine requests (``/v1/``) past the in-flight limit with an immediate 503
+      (shedding.Admission), so a client still uploading holds a connection, not an engine slot.
+    """
+
+    def __init__(
+        self, app: ASGIApp, metrics: ApiMetrics, admission: Admission, limit: int, timeout: float
+    ) -> None:
         self.app = app
         self.metrics = metrics
+        self.admission = admission
+        self.bodies = BodyReader(limit, timeout)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter_ns()
-        status = 500
-
-        async def timed_send(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                app = f"app;dur={(time.perf_counter_ns() - start) / 1e6:.3f}".encode()
-                headers = list(message.get("headers", []))
-                for i, (name, value) in enumerate(headers):  # one header: the route's + app
-                    if name.lower() == b"server-timing":
-                        headers[i] = (name, value + b", " + app)
-                        break
-                else:
-                    headers.append((b"server-timing", app))
-                message = {**message, "headers": headers}
-            await send(message)
-
+        start = scope[START] = perf_counter_ns()  # the answer stamps the request (timing)
         try:
-            await self.app(scope, receive, timed_send)
+            declared = self.bodies.declared(scope)
+            if declared is not None:
+                ready, refusal = await self.bodies.prepare(scope, receive, declared)
+                if ready is None:
+                    if refusal is not None:
+                        await refusal(scope, receive, send)
+                    return
+                receive = ready
+            admission = self.admission
+            if admission.limit <= 0 or not scope["path"].startswith("/v1/"):
+                await self.app(scope, receive, send)
+                return
+            refusal = admission.refusal()
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+            admission.in_flight += 1  # one event loop: no lock needed between check and this
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                admission.in_flight -= 1
         finally:
-            routed = scope.get("route") is not None  # else answered before routing: not timed
-            path, engine = route_labels(scope)
-            seconds = (time.perf_counter_ns() - start) / 1e9
-            self.metrics.observe(engine, path, status, seconds if routed else None)
-
-
-def leaf_routes(routes: Iterable[Any]) -> Iterator[Any]:
-    """The app's routes, into included routers (FastAPI keeps an included router whole)."""
-    for route in routes:
-        nested = getattr(route, "original_router", None)
-        if nested is not None:
-            yield from leaf_routes(nested.routes)
-        else:
-            yield route
-
-
-def route_labels(scope: Scope) -> tuple[str, str]:
-    """(route template, engine) of a request. A request answered before routing (shed with 503,
-    408, 413) is matched against the app's routes here, so it is counted under its route too;
-    "unmatched" is left for paths no route serves."""
-    route, params = scope.get("route"), scope.get("path_params", {})
-    if route is None:
-        for candidate in leaf_routes(getattr(scope.get("app"), "routes", ())):
-            match, child = candidate.matches(scope)
-            if match is Match.NONE or (match is Match.PARTIAL and route is not None):
-                continue
-            route, params = candidate, child.get("path_params", {})  # PARTIAL: another method
-            if match is Match.FULL:
-                break
-    engine = params.get("engine", "")
-    engine = engine if engine in ENGINES else ("" if engine == "" else "unknown")
-    return getattr(route, "path", None) or "unmatched", engine
+            self.metrics.record(scope, scope.get(STATUS, 500), perf_counter_ns() - start)

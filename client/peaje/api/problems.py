@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from peaje.api.timing import Stamped
 from peaje.errors import DeadlineExceeded, InvalidArgument, TooLarge, Unavailable
 from peaje.limits import INT64_MAX, INT64_MIN
 
@@ -70,7 +71,7 @@ class Problem(BaseModel):
     instance: str | None = None
 
 
-class ProblemResponse(JSONResponse):
+class ProblemResponse(Stamped, JSONResponse):
     media_type = MEDIA_TYPE
 
     def render(self, content: Any) -> bytes:

@@ -1,8 +1,8 @@
 """Load shedding for the HTTP front: at most ``limit`` engine requests in flight; past that, an
 immediate 503 problem+json with ``Retry-After`` instead of a queue that grows without bound.
 
-Only /v1/ routes count, and only once their body has been read (middleware.BodyReader sits in
-front): a client still uploading holds its connection, not an engine slot. Health, readiness
+Only /v1/ routes count, and only once their body has been read (middleware.Front reads it
+first): a client still uploading holds its connection, not an engine slot. Health, readiness
 and metrics keep answering when the engines are saturated, and /readyz says when the front is
 shedding, so an orchestrator can tell "busy" from "dead" and route around a busy replica.
 """
@@ -12,14 +12,16 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from peaje.api.problems import problem
 
 
 @dataclass
 class Admission:
-    """What the limit admits and sheds, shared by the middleware and /readyz."""
+    """What the limit admits and sheds, shared by the front's layer (middleware.Front) and
+    /readyz. Counting in flight (not a token bucket) bounds what matters here: the work queued
+    behind the event loop and the thread pool, so admitted requests keep a bounded latency."""
 
     limit: int  # 0 = no limit
     retry_after: int = 1
@@ -37,37 +39,16 @@ class Admission:
             return f"shedding: requests refused in the last {self.retry_after} s"
         return ""
 
+    def refusal(self) -> ASGIApp | None:
+        """None when a request may go in (the caller then counts it in flight), else the 503
+        problem+json with Retry-After that refuses it, counted as shed."""
+        if self.in_flight < self.limit:
+            return None
+        self.shed += 1
+        self.last_shed = time.monotonic()
+        detail = f"overloaded: {self.limit} requests in flight (PEAJE_MAX_IN_FLIGHT); retry"
+        return problem("unavailable", 503, detail, headers={"Retry-After": self.retry_header})
 
-class ConcurrencyLimit:
-    """Refuses engine requests beyond ``admission.limit`` in flight with 503 + Retry-After.
-
-    Counting in flight (not a token bucket) bounds what matters here: the work queued behind
-    the event loop and the thread pool, so admitted requests keep a bounded latency.
-    """
-
-    def __init__(self, app: ASGIApp, admission: Admission) -> None:
-        self.app = app
-        self.admission = admission
-        self.retry_after = str(max(1, admission.retry_after))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        admission = self.admission
-        if admission.limit <= 0 or scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        if admission.in_flight >= admission.limit:
-            admission.shed += 1
-            admission.last_shed = time.monotonic()
-            detail = (
-                f"overloaded: {admission.limit} requests in flight (PEAJE_MAX_IN_FLIGHT); retry"
-            )
-            response = problem(
-                "unavailable", 503, detail, headers={"Retry-After": self.retry_after}
-            )
-            await response(scope, receive, send)
-            return
-        admission.in_flight += 1  # one event loop: no lock needed between the check and this
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            admission.in_flight -= 1
+    @property
+    def retry_header(self) -> str:
+        return str(max(1, self.retry_after))

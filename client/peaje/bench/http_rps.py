@@ -253,16 +253,17 @@ async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
 
 def in_process_costs() -> dict[str, float]:
     """CPU us per request of the API and its FastAPI floor, in this process (uvloop); and of
-    the API without its timing middleware (Server-Timing ``app``, the Prometheus metrics and
-    their route labels), which measures what that observability costs in place."""
+    the API without its front layer (middleware.Front: Server-Timing ``app``, the Prometheus
+    series and their route labels, the body reader, shedding), which measures in place what
+    peaje's own layer costs."""
     import uvloop
 
     from peaje.api.app import create_app
-    from peaje.api.middleware import RequestTiming
+    from peaje.api.middleware import Front
     from peaje.bench.floor_apps import fastapi_noop
 
     untimed = create_app()
-    untimed.user_middleware[:] = [m for m in untimed.user_middleware if m.cls is not RequestTiming]
+    untimed.user_middleware[:] = [m for m in untimed.user_middleware if m.cls is not Front]
     apps = {"api": create_app(), "floor": fastapi_noop}
     chosen = [load for load in LOADS if load.server in apps and "grpc" not in load.path]
 
@@ -272,9 +273,7 @@ def in_process_costs() -> dict[str, float]:
             repeat = 200 if "10k" in load.name else 3000
             costs[load.name] = await asgi_cpu_us(apps[load.server], load, repeat)
             if load.name in (NOOP, SEARCH):
-                costs[f"{load.name}, no timing middleware"] = await asgi_cpu_us(
-                    untimed, load, repeat
-                )
+                costs[f"{load.name}, no front layer"] = await asgi_cpu_us(untimed, load, repeat)
         return costs
 
     return uvloop.run(measure())
@@ -290,26 +289,29 @@ def cpu_us(call, repeat: int = 20_000) -> float:
 
 def layer_costs() -> dict[str, float]:
     """CPU microseconds per request of what every engine request adds for observability: the
-    Server-Timing header (route + middleware) and the Prometheus observations (middleware:
-    requests counter + latency histogram; route: engine histogram)."""
+    Server-Timing entries (the route's ``engine``, the answer's stamp ``app``, peaje.api.timing)
+    and the Prometheus observations (the front's requests counter and latency histogram, by
+    route; the route's engine histogram)."""
+    from peaje.api.app import create_app
     from peaje.api.metrics import ApiMetrics
+    from peaje.api.timing import START, STATUS, stamp
 
     metrics = ApiMetrics()
-    route = "/v1/{engine}/search"
+    template = "/v1/{engine}/search"
+    route = next(r for r in create_app().routes if getattr(r, "path", "") == template)
     start = time.perf_counter_ns()
+    scope = {"route": route, "path_params": {"engine": "native"}}
 
     def server_timing() -> None:
-        engine = f"engine;dur={123456 / 1e6:.3f}"
-        app = f"app;dur={(time.perf_counter_ns() - start) / 1e6:.3f}".encode()
-        headers = [(b"content-type", b"application/json"), (b"server-timing", engine.encode())]
-        for i, (name, value) in enumerate(headers):
-            if name.lower() == b"server-timing":
-                headers[i] = (name, value + b", " + app)
-                break
+        engine = f"engine;dur={123456 / 1e6:.3f}".encode()
+        headers = [(b"content-type", b"application/json"), (b"server-timing", engine)]
+        scope[START] = start
+        scope.pop(STATUS, None)
+        stamp(scope, 200, headers)
 
     def observations() -> None:
-        metrics.engine_latency.labels("native", route).observe(1.2e-6)
-        metrics.observe("native", route, 200, 8.5e-5)
+        metrics.engine_series("native", template).observe(1.2e-6)
+        metrics.record(scope, 200, 85_000)
 
     return {"server_timing_us": cpu_us(server_timing), "metrics_us": cpu_us(observations)}
 
@@ -385,9 +387,9 @@ def print_in_process(costs: dict[str, float]) -> dict[str, float]:
             print(f"  {what:<50} {ratio:6.2f}x  ({costs[numerator]:.1f} vs "
                   f"{costs[denominator]:.1f} us)")  # fmt: skip
     for name in (NOOP, SEARCH):
-        untimed = costs[f"{name}, no timing middleware"]
-        print(f"  {name}: {costs[name]:.1f} us, {untimed:.1f} without the timing middleware "
-              f"(Server-Timing app + metrics: {costs[name] - untimed:.1f} us)")  # fmt: skip
+        untimed = costs[f"{name}, no front layer"]
+        print(f"  {name}: {costs[name]:.1f} us, {untimed:.1f} without the front layer "
+              f"(timing, metrics, body, shedding: {costs[name] - untimed:.1f} us)")  # fmt: skip
     return costs
 
 

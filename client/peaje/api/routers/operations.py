@@ -20,6 +20,7 @@ from peaje.api.models import (
     SearchRequest,
     SearchResponse,
 )
+from peaje.api.timing import StampedRoute
 from peaje.engine import ENGINES
 from peaje.v1 import peaje_pb2
 
@@ -76,7 +77,7 @@ def server_timing(engine: str, route: str, timed: Timed, metrics: ApiMetrics) ->
     metrics.engine_series(engine, route).observe(timed.engine_ns / 1e9)
     if timed.server_ns is None:
         return f"engine;dur={timed.engine_ns / 1e6:.3f}"
-    metrics.server_latency.labels(route).observe(timed.server_ns / 1e9)
+    metrics.server_series(route).observe(timed.server_ns / 1e9)
     timing = f"engine;dur={timed.engine_ns / 1e6:.3f}, server;dur={timed.server_ns / 1e6:.3f}"
     if timed.queue_ns is None:
         return timing
@@ -157,7 +158,8 @@ async def list_engines(request: Request) -> EnginesResponse:
     )
 
 
-# An ordinary FastAPI route: it returns the model and FastAPI serialises it.
+# An ordinary FastAPI route: it returns the model and FastAPI serialises it (and the route
+# stamps the answer, peaje.api.timing).
 router.add_api_route(
-    "/engines", list_engines, response_model=EnginesResponse, route_class_override=APIRoute
+    "/engines", list_engines, response_model=EnginesResponse, route_class_override=StampedRoute
 )
