@@ -318,33 +318,39 @@ bool is_big(std::size_t n_targets, std::int64_t repeat) noexcept {
   return static_cast<std::int64_t>(n_targets) * repeat >= kReleaseGilFromSearches;
 }
 
+// No SearchIndex: values that are not a SortedArray's are searched whole.
+const peaje::SearchIndex kWholeSearch;
+
 // The core loop over native memory, touching no Python object; with a deadline, in slices
-// that each check it.
+// that each check it. `index`: the SortedArray's own, for resident values.
 void search_into(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
-                 std::span<std::int64_t> results, std::int64_t repeat, const Deadline& deadline) {
+                 std::span<std::int64_t> results, std::int64_t repeat, const Deadline& deadline,
+                 const peaje::SearchIndex& index = kWholeSearch) {
   if (!deadline.is_set()) {
-    peaje::search_many(values, targets, results, repeat);
+    peaje::search_many(values, index, targets, results, repeat);
     return;
   }
   deadline.check();
   in_slices(
       targets.size(), repeat,
       [&](std::size_t first, std::size_t count) {
-        peaje::search_many(values, targets.subspan(first, count), results.subspan(first, count));
+        peaje::search_many(values, index, targets.subspan(first, count),
+                           results.subspan(first, count));
       },
       [&] { deadline.check(); });
 }
 
 // The core loop over native memory, without the GIL when the batch is worth it.
 PyObject* search_native(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
-                        std::int64_t repeat, const Deadline& deadline) {
+                        std::int64_t repeat, const Deadline& deadline,
+                        const peaje::SearchIndex& index = kWholeSearch) {
   if (repeat == 1 && !deadline.is_set() &&
       static_cast<std::int64_t>(targets.size()) < kReleaseGilFromSearches) {
     // A small batch, the common one-call-one-search case: the core's batch search into the
     // stack, then straight into the list (no vector).
     std::array<std::int64_t, kReleaseGilFromSearches> out;
     const std::span<std::int64_t> results(out.data(), targets.size());
-    peaje::search_many(values, targets, results);
+    peaje::search_many(values, index, targets, results);
     Ref found(checked(PyList_New(static_cast<Py_ssize_t>(targets.size()))));
     for (std::size_t i = 0; i < targets.size(); ++i) {
       PyList_SET_ITEM(found.get(), static_cast<Py_ssize_t>(i),
@@ -355,9 +361,9 @@ PyObject* search_native(std::span<const std::int64_t> values, std::span<const st
   std::vector<std::int64_t> out(targets.size());
   if (is_big(targets.size(), repeat)) {
     GilRelease release;
-    search_into(values, targets, out, repeat, deadline);
+    search_into(values, targets, out, repeat, deadline, index);
   } else {
-    search_into(values, targets, out, repeat, deadline);
+    search_into(values, targets, out, repeat, deadline, index);
   }
   return to_pylist(out);
 }
@@ -693,7 +699,7 @@ PyObject* search_resident(const SortedArray& array, PyObject* targets, PyObject*
                           const Deadline& deadline) {
   const std::int64_t k = to_repeat(repeat);
   const std::vector<std::int64_t> native_targets = convert_targets(targets, k);
-  return search_native(array.values(), native_targets, k, deadline);
+  return search_native(array.values(), native_targets, k, deadline, array.index());
 }
 
 PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* repeat,
@@ -717,7 +723,8 @@ PyObject* search_packed(const SortedArray& array, PyObject* request, PyObject* r
     targets = std::make_unique_for_overwrite<std::int64_t[]>(count);
     found = std::make_unique_for_overwrite<std::int64_t[]>(count);
     wire::read_search_request_targets(wire, {targets.get(), count});
-    search_into(array.values(), {targets.get(), count}, {found.get(), count}, k, deadline);
+    search_into(array.values(), {targets.get(), count}, {found.get(), count}, k, deadline,
+                array.index());
   };
   // A body of kReleaseGilFromSearches bytes holds at most that many targets.
   if (is_big(wire.size(), k)) {

@@ -1,5 +1,6 @@
 #include "peaje/search.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <string>
 
@@ -36,6 +37,42 @@ void search_group(const std::int64_t* values, std::size_t n, const std::int64_t*
   }
 }
 
+// search_group within each target's window of `index` (values of size n >= index.window()):
+// the same steps over `window` values from each lane's own start. Reads stay in [0, n): a
+// window ends by n (SearchIndex::window_start) and the probes stay inside it as above.
+template <std::size_t L>
+void search_group_in_windows(const std::int64_t* values, std::size_t n, const SearchIndex& index,
+                             const std::int64_t* targets, std::int64_t* out) {
+  std::size_t base[L];
+  for (std::size_t k = 0; k < L; ++k) base[k] = index.window_start(targets[k], n);
+  std::size_t len = index.window();
+  while (len > 1) {
+    const std::size_t half = len / 2;
+    len -= half;
+    for (std::size_t k = 0; k < L; ++k) {
+      base[k] += (values[base[k] + half] < targets[k]) ? half : 0;
+    }
+  }
+  for (std::size_t k = 0; k < L; ++k) {
+    const std::size_t lo = base[k] + static_cast<std::size_t>(values[base[k]] < targets[k]);
+    out[k] = (lo < n && values[lo] == targets[k]) ? static_cast<std::int64_t>(lo) : -1;
+  }
+}
+
+template <std::size_t L>
+void search_groups_in_windows(const std::int64_t* values, std::size_t n, const SearchIndex& index,
+                              const std::int64_t* targets, std::int64_t* out, std::size_t count) {
+  std::size_t i = 0;
+  for (; i + L <= count; i += L) {
+    search_group_in_windows<L>(values, n, index, targets + i, out + i);
+  }
+  if constexpr (L > 1) {
+    if (i < count) {
+      search_groups_in_windows<L / 2>(values, n, index, targets + i, out + i, count - i);
+    }
+  }
+}
+
 // Groups of L lanes, then the remainder in halving groups (L/2, ..., 1): no padding, no lane
 // wasted on a short batch.
 template <std::size_t L>
@@ -67,6 +104,50 @@ void search_pass(std::span<const std::int64_t> values, std::span<const std::int6
 }
 
 }  // namespace
+
+SearchIndex::SearchIndex(std::span<const std::int64_t> values) {
+  const std::size_t n = values.size();
+  if (n < kMinValues || n >= (std::size_t{1} << 32)) return;
+  min_ = static_cast<std::uint64_t>(values.front());
+  const std::uint64_t span = static_cast<std::uint64_t>(values.back()) - min_;
+  // The narrowest power-of-two width that puts the largest value in the last bucket or before.
+  while ((span >> shift_) >= kBuckets) ++shift_;
+  first_.assign(kBuckets + 1, static_cast<std::uint32_t>(n));
+  // first_[b]: the first index whose bucket is b or above (buckets only grow along the values).
+  std::size_t b = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t bucket =
+        static_cast<std::size_t>((static_cast<std::uint64_t>(values[i]) - min_) >> shift_);
+    for (; b <= bucket; ++b) first_[b] = static_cast<std::uint32_t>(i);
+  }
+  for (std::size_t k = 0; k < kBuckets; ++k) {
+    window_ = std::max<std::size_t>(window_, first_[k + 1] - first_[k]);
+  }
+  // The halving search over `window_` values from first_[b] answers in [first_[b], first_[b] +
+  // window_], which holds first_[b + 1]: the fullest bucket's length is enough.
+}
+
+void search_many(std::span<const std::int64_t> values, const SearchIndex& index,
+                 std::span<const std::int64_t> targets, std::span<std::int64_t> out,
+                 std::int64_t repeat) {
+  if (!index.usable() || index.window() > values.size()) {
+    search_many(values, targets, out, repeat);
+    return;
+  }
+  check_batch(targets.size(), repeat);
+  if (out.size() != targets.size()) throw invalid_argument("output size differs from targets");
+  const std::size_t n = values.size();
+  for (std::int64_t pass = 0; pass < repeat; ++pass) {
+    if (n <= kEightLanesUpTo) {
+      search_groups_in_windows<8>(values.data(), n, index, targets.data(), out.data(),
+                                  targets.size());
+    } else {
+      search_groups_in_windows<16>(values.data(), n, index, targets.data(), out.data(),
+                                   targets.size());
+    }
+    clobber_memory();
+  }
+}
 
 void check_batch(std::size_t n_targets, std::int64_t repeat) {
   if (repeat < 1 || repeat > limits::kMaxRepeat) {

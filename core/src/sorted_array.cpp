@@ -7,11 +7,13 @@ namespace peaje {
 
 SortedArray::SortedArray(std::vector<std::int64_t> values) : values_(std::move(values)) {
   require_sorted(values_);
+  index_ = SearchIndex(values_);
 }
 
 SortedArray SortedArray::from_spec(std::string_view spec) {
   SortedArray array;
   array.values_ = DatasetSpec::parse(spec).generate();  // ascending by construction
+  array.index_ = SearchIndex(array.values_);
   return array;
 }
 
@@ -21,7 +23,7 @@ std::int64_t SortedArray::search(std::int64_t target) const noexcept {
 
 void SortedArray::search_many(std::span<const std::int64_t> targets, std::span<std::int64_t> out,
                               std::int64_t repeat) const {
-  peaje::search_many(values_, targets, out, repeat);
+  peaje::search_many(values_, index_, targets, out, repeat);
 }
 
 }  // namespace peaje

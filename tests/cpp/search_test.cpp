@@ -225,4 +225,105 @@ TEST(FirstUnsorted, ReportsIndexOrMinusOne) {
   EXPECT_EQ(peaje::first_unsorted(std::vector<std::int64_t>{kMax, kMin}), 1);
 }
 
+// ---- SearchIndex: each search within its bucket's window -------------------------------------
+
+std::vector<std::int64_t> leftmost_reference(const std::vector<std::int64_t>& values,
+                                             const std::vector<std::int64_t>& targets) {
+  std::vector<std::int64_t> out;
+  for (const std::int64_t t : targets) out.push_back(peaje::search_leftmost(values, t));
+  return out;
+}
+
+// Every value, its neighbours, the extremes and random targets (all lane remainders).
+std::vector<std::int64_t> probing_targets(const std::vector<std::int64_t>& values, unsigned seed) {
+  std::vector<std::int64_t> targets = {kMin, kMin + 1, kMax, kMax - 1, 0, -1, 1};
+  for (std::size_t i = 0; i < values.size(); i += 1 + values.size() / 3000) {
+    for (const std::int64_t d : {std::int64_t{-1}, std::int64_t{0}, std::int64_t{1}}) {
+      const std::int64_t v = values[i];
+      if ((d < 0 && v == kMin) || (d > 0 && v == kMax)) continue;
+      targets.push_back(v + d);
+    }
+  }
+  targets.push_back(values.front());
+  targets.push_back(values.back());
+  std::mt19937_64 rng(seed);
+  for (int i = 0; i < 1001; ++i) targets.push_back(static_cast<std::int64_t>(rng()));
+  std::uniform_int_distribution<std::size_t> at(0, values.size() - 1);
+  for (int i = 0; i < 1001; ++i) targets.push_back(values[at(rng)]);
+  return targets;
+}
+
+void expect_index_answers_as_leftmost(const std::vector<std::int64_t>& values, unsigned seed) {
+  const peaje::SortedArray array(values);
+  const auto targets = probing_targets(values, seed);
+  std::vector<std::int64_t> out(targets.size());
+  array.search_many(targets, out, 1);
+  ASSERT_EQ(out, leftmost_reference(values, targets)) << "n = " << values.size();
+  // The same index through the free function, over the values' own span.
+  std::vector<std::int64_t> again(targets.size());
+  peaje::search_many(array.values(), array.index(), targets, again, 2);
+  ASSERT_EQ(again, out);
+}
+
+TEST(SearchIndex, RangesOfEveryStepAndSizeAroundTheThreshold) {
+  for (const std::size_t n : {peaje::SearchIndex::kMinValues - 1, peaje::SearchIndex::kMinValues,
+                              peaje::SearchIndex::kMinValues + 1, std::size_t{100000},
+                              std::size_t{131072}, std::size_t{200003}}) {
+    for (const std::int64_t step : {std::int64_t{1}, std::int64_t{3}, std::int64_t{1000}}) {
+      std::vector<std::int64_t> values(n);
+      for (std::size_t i = 0; i < n; ++i) values[i] = static_cast<std::int64_t>(i) * step - 7;
+      const peaje::SortedArray array(values);
+      EXPECT_EQ(array.index().usable(), n >= peaje::SearchIndex::kMinValues) << n;
+      if (array.index().usable()) EXPECT_LE(array.index().window(), n / 1024) << n;
+      expect_index_answers_as_leftmost(values, static_cast<unsigned>(n + step));
+    }
+  }
+}
+
+TEST(SearchIndex, SkewedDuplicatedAndExtremeValues) {
+  std::mt19937_64 rng(77);
+  const std::size_t n = 50000;
+  // Exponentially spread (most values in a few buckets), with int64's ends.
+  std::vector<std::int64_t> skewed(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    skewed[i] = static_cast<std::int64_t>(rng() >> (rng() % 64)) - (std::int64_t{1} << 40);
+  }
+  skewed.front() = kMin;
+  skewed.back() = kMax;
+  std::sort(skewed.begin(), skewed.end());
+  expect_index_answers_as_leftmost(skewed, 1);
+  // Long runs of one value (a bucket holding most of the array), and all equal.
+  std::vector<std::int64_t> runs(n);
+  for (std::size_t i = 0; i < n; ++i) runs[i] = i < n / 2 ? 5 : static_cast<std::int64_t>(i);
+  expect_index_answers_as_leftmost(runs, 2);
+  expect_index_answers_as_leftmost(std::vector<std::int64_t>(n, kMin), 3);
+  expect_index_answers_as_leftmost(std::vector<std::int64_t>(n, kMax), 4);
+  // Everything at the top end: the last bucket's window is clamped to end by n.
+  std::vector<std::int64_t> top(n);
+  for (std::size_t i = 0; i < n; ++i) top[i] = kMax - static_cast<std::int64_t>(n - i) * 3;
+  top.front() = kMin;
+  expect_index_answers_as_leftmost(top, 5);
+}
+
+TEST(SearchIndex, AnIndexOfOtherValuesStillReadsInBounds) {
+  // Built over 100,000 values, used over the first 20,000: windows are clamped to the span's
+  // own end, and a window longer than the span falls back to the whole search.
+  std::vector<std::int64_t> values(100000);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<std::int64_t>(i);
+  const peaje::SearchIndex index(values);
+  const std::vector<std::int64_t> shorter(values.begin(), values.begin() + 20000);
+  const auto targets = probing_targets(values, 6);
+  std::vector<std::int64_t> out(targets.size());
+  peaje::search_many(shorter, index, targets, out, 1);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    ASSERT_GE(out[i], -1);
+    ASSERT_LT(out[i], 20000);
+    if (out[i] >= 0) ASSERT_EQ(shorter[static_cast<std::size_t>(out[i])], targets[i]);
+  }
+  const std::vector<std::int64_t> tiny(values.begin(), values.begin() + 10);
+  std::vector<std::int64_t> few(3);
+  peaje::search_many(tiny, index, std::vector<std::int64_t>{0, 9, 10}, few, 1);
+  EXPECT_EQ(few, (std::vector<std::int64_t>{0, 9, -1}));
+}
+
 }  // namespace

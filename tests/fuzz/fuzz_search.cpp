@@ -1,12 +1,14 @@
 // Fuzzes binary search over arbitrary (often unsorted) arrays: reads stay in bounds (the values
 // are a heap vector of exactly n under ASan), results stay in [-1, n); on the sorted copy the
 // batch search (search_many, branchless lanes) answers, per target, what std::lower_bound and
-// the reference search_leftmost_by answer.
+// the reference search_leftmost_by answer; and so does a SortedArray of 16k+ values grown from
+// the input, searched within its SearchIndex's windows.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "peaje/search.hpp"
@@ -17,6 +19,38 @@ namespace {
 std::int64_t lower_bound_index(const std::vector<std::int64_t>& sorted, std::int64_t t) {
   const auto it = std::lower_bound(sorted.begin(), sorted.end(), t);
   return (it != sorted.end() && *it == t) ? it - sorted.begin() : -1;
+}
+
+// A SortedArray large enough for its SearchIndex, grown from the input: ascending steps taken
+// from the bytes (0 = a duplicate; a high byte, a jump of up to 2^62: skewed buckets),
+// saturating at int64's top, from a start the first bytes pick (int64's bottom included). Its
+// batch search with the index answers what std::lower_bound answers, for targets around values
+// and the input's own.
+void check_indexed(const std::uint8_t* data, std::size_t size,
+                   const std::vector<std::int64_t>& some_targets) {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  const std::size_t n = peaje::SearchIndex::kMinValues + (size * 37) % 5000;
+  std::vector<std::int64_t> values(n);
+  std::int64_t v = 0;
+  if (size >= sizeof v) std::memcpy(&v, data, sizeof v);
+  for (std::size_t i = 0; i < n; ++i) {
+    values[i] = v;
+    const std::uint8_t byte = data[i % size];
+    const auto step = static_cast<std::uint64_t>(byte & 0x0f) << ((byte >> 4) * 4 % 63);
+    const std::uint64_t room = static_cast<std::uint64_t>(kMax) - static_cast<std::uint64_t>(v);
+    v = step > room ? kMax : static_cast<std::int64_t>(static_cast<std::uint64_t>(v) + step);
+  }
+  const peaje::SortedArray array(values);
+  std::vector<std::int64_t> targets = some_targets;
+  for (std::size_t i = 0; i < n; i += 1 + data[i % size] % 7) {
+    targets.push_back(values[i]);
+    if (values[i] != kMax) targets.push_back(values[i] + 1);
+  }
+  std::vector<std::int64_t> out(targets.size());
+  array.search_many(targets, out, 1);
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    if (out[i] != lower_bound_index(values, targets[i])) std::abort();
+  }
 }
 
 }  // namespace
@@ -65,5 +99,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     }
   }
+  // One input in four (the array is 16k+ values: slow under ASan), chosen by its last byte.
+  if (data[size - 1] % 4 == 0) check_indexed(data, size, targets);
   return 0;
 }

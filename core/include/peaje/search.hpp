@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "peaje/error.hpp"
 
@@ -40,6 +41,51 @@ inline std::int64_t search_leftmost(std::span<const std::int64_t> values, std::i
 // answers some index in [-1, n), as search_leftmost_by does.
 void search_many(std::span<const std::int64_t> values, std::span<const std::int64_t> targets,
                  std::span<std::int64_t> out, std::int64_t repeat = 1);
+
+// A table that narrows each search over ascending values to a window: the values' range cut
+// into kBuckets buckets of one power-of-two width, first[b] the first index whose value is in
+// bucket b or above (first[kBuckets] = n). A target's leftmost index lies in [first[b],
+// first[b + 1]] of its bucket b, so a search probes a window as long as the fullest bucket
+// instead of all n values: ceil(log2 window) steps. Evenly spread values (every range:N:STEP
+// dataset) have windows of n / kBuckets or so; skewed ones at worst n, the plain search.
+// Built once per resident array (SortedArray): 16 KiB.
+class SearchIndex {
+ public:
+  static constexpr std::size_t kBuckets = 4096;
+  // Arrays shorter than this are searched whole: the table would outweigh them.
+  static constexpr std::size_t kMinValues = 4 * kBuckets;
+
+  SearchIndex() = default;
+  // `values` must be ascending (a SortedArray's) and shorter than 2^32; an empty index (no
+  // table: `usable()` false) for fewer than kMinValues values.
+  explicit SearchIndex(std::span<const std::int64_t> values);
+
+  bool usable() const noexcept { return !first_.empty(); }
+  std::size_t window() const noexcept { return window_; }
+  // The first index of target's window in values of size n (window() <= n): the start of its
+  // bucket, moved down so that the window ends by n.
+  std::size_t window_start(std::int64_t target, std::size_t n) const noexcept {
+    const std::uint64_t offset = static_cast<std::uint64_t>(target) - min_;  // wraps below min
+    const std::uint64_t high = std::uint64_t{kBuckets - 1};
+    const std::uint64_t bucket = target < static_cast<std::int64_t>(min_)
+                                     ? 0
+                                     : ((offset >> shift_) < high ? (offset >> shift_) : high);
+    const std::size_t start = first_[bucket];
+    return start < n - window_ ? start : n - window_;
+  }
+
+ private:
+  std::vector<std::uint32_t> first_;
+  std::uint64_t min_ = 0;  // the smallest value, as its two's complement bits
+  unsigned shift_ = 0;
+  std::size_t window_ = 0;
+};
+
+// search_many over a SortedArray's values with its index (built from the same values): the same
+// answers, each search within its window. An unusable index searches the whole array.
+void search_many(std::span<const std::int64_t> values, const SearchIndex& index,
+                 std::span<const std::int64_t> targets, std::span<std::int64_t> out,
+                 std::int64_t repeat = 1);
 
 // Throws kInvalidArgument/kTooLarge unless 1 <= repeat <= kMaxRepeat and the batch fits the caps.
 void check_batch(std::size_t n_targets, std::int64_t repeat);

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "peaje/search.hpp"
+
 namespace peaje {
 
 class SortedArray {
@@ -19,6 +21,8 @@ class SortedArray {
   std::span<const std::int64_t> values() const noexcept { return values_; }
   std::size_t size() const noexcept { return values_.size(); }
   std::size_t nbytes() const noexcept { return values_.size() * sizeof(std::int64_t); }
+  // The table each batch search narrows its windows by (built with the values).
+  const SearchIndex& index() const noexcept { return index_; }
 
   std::int64_t search(std::int64_t target) const noexcept;
   void search_many(std::span<const std::int64_t> targets, std::span<std::int64_t> out,
@@ -26,6 +30,7 @@ class SortedArray {
 
  private:
   std::vector<std::int64_t> values_;
+  SearchIndex index_;
 };
 
 }  // namespace peaje
