@@ -3,12 +3,16 @@
 #   make up                     gRPC :50051, API :8000, Locust UI :8089 on 127.0.0.1; Ctrl-C stops
 #   make up UP_ARGS=--no-locust
 #   make api-rps                the front's goals as req/s ratios from one run (peaje.bench.http_rps)
+#   make api-instructions       the front's toll in instructions per request, by callgrind (~3 min)
 UP_ARGS ?=
 
-.PHONY: up api-rps
+.PHONY: up api-rps api-instructions
 
 up: build
 	@$(PY) -m peaje.stack $(UP_ARGS)
 
 api-rps: build
 	@$(PY) -m peaje.bench.http_rps
+
+api-instructions: build
+	@$(PY) -m peaje.bench.front_instructions

@@ -11,6 +11,7 @@ APT_PACKAGES=(
   gdb  # the talk's segfault demo: a backtrace of the crashed child (make talk-segfault)
   wrk chromium  # HTTP load generator; headless browser for the offline /docs check
   linux-perf  # perf: where each binding's call spends its time (peaje.bench.bindings)
+  valgrind  # callgrind's instruction counts: the front's toll, repeatable on a noisy VM
 )
 
 missing=()

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
-from peaje.bench import http_rps
+from peaje.bench import front_instructions, http_rps
 
 CLIENTS = ["httpx", pytest.param("wrk", marks=pytest.mark.skipif(
     shutil.which("wrk") is None, reason="no wrk (apt-get install wrk)"))]  # fmt: skip
@@ -30,3 +32,16 @@ def test_http_rps_measures_every_endpoint_and_the_breakdown(api_url, tmp_path, c
     assert [row["targets"] for row in results["breakdown"]] == [1, 10_000]
     for row in results["breakdown"]:
         assert 0 < row["server_ms"] < row["engine_ms"] < row["app_ms"] < row["round_trip_ms"]
+
+
+@pytest.mark.parametrize("name", list(front_instructions.APPS))
+def test_front_instructions_drives_each_app_to_200s(name):
+    """The process callgrind counts (here without callgrind) answers every request with 200,
+    and would exit non-zero on any other answer."""
+    app, method, path = front_instructions.APPS[name]
+    command = [sys.executable, "-c", front_instructions.CHILD, app, method, path, "20"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    broken = [sys.executable, "-c", front_instructions.CHILD, app, method, "/nowhere", "1"]
+    refused = subprocess.run(broken, capture_output=True, text=True, timeout=120, check=False)
+    assert refused.returncode != 0 and "answers [404]" in refused.stderr

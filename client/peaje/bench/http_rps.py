@@ -69,15 +69,17 @@ UVICORN = "FastAPI no-op, plain uvicorn+uvloop+httptools"
 BIG_JSON = "POST /v1/native/search 10k targets, JSON"
 BIG_PROTOBUF = "POST /v1/native/search 10k targets, protobuf"
 BIG_PB_BODY = peaje_pb2.SearchRequest(targets=BIG_TARGETS).SerializeToString()
+# Each goal's two rows side by side (search, no-op, floor, uvicorn; JSON, protobuf), and every
+# other round runs the list backwards: a disturbance then falls on both rows of a pair alike.
 LOADS = [
-    Load(NOOP, "api", "GET", "/v1/noop"),
     Load(SEARCH, "api", "POST", "/v1/native/search", json_body(SEARCH_BODY)),
-    Load(
-        "POST /v1/grpc/search (1 target)", "api", "POST", "/v1/grpc/search", json_body(SEARCH_BODY)
-    ),
+    Load(NOOP, "api", "GET", "/v1/noop"),
     Load(FLOOR, "floor", "GET", "/v1/noop"),
     Load(UVICORN, "uvicorn", "GET", "/v1/noop"),
     Load("bare ASGI no-op, same server command", "bare", "GET", "/v1/noop"),
+    Load(
+        "POST /v1/grpc/search (1 target)", "api", "POST", "/v1/grpc/search", json_body(SEARCH_BODY)
+    ),
     Load(BIG_JSON, "api", "POST", "/v1/native/search", json_body({"targets": BIG_TARGETS})),
     Load(BIG_PROTOBUF, "api", "POST", "/v1/native/search", BIG_PB_BODY, PROTOBUF),
 ]
@@ -184,15 +186,16 @@ async def httpx_rps(url: str, load: Load, duration: float, connections: int) -> 
 
 def run_loads(urls: dict[str, str], args: argparse.Namespace, use_wrk: bool) -> dict[str, dict]:
     """Every load, `args.rounds` times, interleaved (a burst of outside load then hits every
-    row alike); each row keeps its best round, the least disturbed on a shared machine."""
+    row alike) and every other round backwards; each row keeps its best round, the least
+    disturbed on a shared machine."""
     rows: dict[str, dict] = {}
     for load in LOADS:
         url = urls[load.server]
         headers = {"content-type": load.content_type, "accept": load.content_type}
         warm = httpx.request(load.method, url + load.path, content=load.body, headers=headers)
         warm.raise_for_status()  # and builds the resident dataset before the clock starts
-    for _ in range(args.rounds):
-        for load in LOADS:
+    for round_ in range(args.rounds):
+        for load in LOADS if round_ % 2 == 0 else LOADS[::-1]:
             url = urls[load.server]
             if use_wrk:
                 row = wrk_rps(url, load, args.duration, args.connections)
@@ -435,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", help="an API already running (default: start one)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; best kept")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; best kept")
     parser.add_argument("--samples", type=int, default=200, help="breakdown samples per size")
     parser.add_argument(
         "--client",
