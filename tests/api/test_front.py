@@ -144,3 +144,29 @@ def test_engine_labels_stay_bounded_whatever_names_are_asked_for(seed):
     got = counted(metrics)
     assert got[("unknown", "/v1/{engine}/search", 404)] == len(names)
     assert len(app.state.metrics._routed) <= 3  # labels keyed by route, label and status
+
+
+def test_a_client_gone_while_sending_is_counted_as_499_not_as_our_error():
+    app = create_app()
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+             "scheme": "http", "path": "/v1/native/search", "raw_path": b"/v1/native/search",
+             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 1),
+             "server": ("127.0.0.1", 2), "headers": [(b"content-length", b"100")]}  # fmt: skip
+    sent = []
+
+    async def receive() -> dict:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def run() -> str:
+        await app(scope, receive, send)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://peaje") as client:
+            return (await client.get("/metrics")).text
+
+    got = counted(asyncio.run(run()))
+    assert sent == []
+    assert got[("native", "/v1/{engine}/search", 499)] == 1
+    assert not any(status >= 500 for (_, _, status) in got)

@@ -18,6 +18,9 @@ from peaje.api.timing import START, STATUS
 CLOSE = {"Connection": "close"}  # a body left unread must not be parsed as the next request
 
 
+# The status the metrics count for a request whose client went away before its body was read
+# (nginx's "client closed request"); nothing is sent.
+CLIENT_GONE = 499
 TIMED_OUT = object()  # what BodyReader.read_in_time answers past the deadline
 
 
@@ -182,6 +185,8 @@ class Front:
                 if ready is None:
                     if refusal is not None:
                         await refusal(scope, receive, send)
+                    else:  # the client went away while sending: no answer, and not our error
+                        scope[STATUS] = CLIENT_GONE
                     return
                 receive = ready
             admission = self.admission
