@@ -100,6 +100,22 @@ std::size_t varint_size(std::uint64_t v) noexcept {
 }
 
 std::uint8_t* put_varint(std::uint64_t v, std::uint8_t* out) noexcept {
+  // Indices of arrays up to 2^20 values take 1 to 3 bytes: those without a loop.
+  if (v < 0x80) {
+    *out = static_cast<std::uint8_t>(v);
+    return out + 1;
+  }
+  if (v < 0x4000) {
+    out[0] = static_cast<std::uint8_t>(v | 0x80);
+    out[1] = static_cast<std::uint8_t>(v >> 7);
+    return out + 2;
+  }
+  if (v < 0x200000) {
+    out[0] = static_cast<std::uint8_t>(v | 0x80);
+    out[1] = static_cast<std::uint8_t>((v >> 7) | 0x80);
+    out[2] = static_cast<std::uint8_t>(v >> 14);
+    return out + 3;
+  }
   while (v >= 0x80) {
     *out++ = static_cast<std::uint8_t>(v | 0x80);
     v >>= 7;

@@ -156,10 +156,15 @@ void BM_WireWithoutTargets(benchmark::State& state) {
 }
 BENCHMARK(BM_WireWithoutTargets)->Arg(10000);
 
+// Arg 2: 0 = the API request's answer (indices 0, 10, ..., 99990), 1 = random indices over
+// range:100000 (mostly 3-byte varints, lengths mixed).
 void BM_WireResponse(benchmark::State& state) {
   std::vector<std::int64_t> indices(static_cast<std::size_t>(state.range(0)));
-  for (std::size_t i = 0; i < indices.size(); ++i)
-    indices[i] = static_cast<std::int64_t>(i);  // the answer over range:100000
+  std::mt19937_64 rng(17);
+  std::uniform_int_distribution<std::int64_t> pick(-1, 99999);
+  for (std::size_t i = 0; i < indices.size(); ++i) {
+    indices[i] = state.range(1) == 0 ? static_cast<std::int64_t>(i) * 10 : pick(rng);
+  }
   std::vector<std::uint8_t> out(peaje::wire::search_response_bound(indices.size(), 100000));
   for (auto _ : state) {
     benchmark::DoNotOptimize(peaje::wire::write_search_response(indices, out));
@@ -167,7 +172,7 @@ void BM_WireResponse(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_WireResponse)->Arg(10000);
+BENCHMARK(BM_WireResponse)->Args({10000, 0})->Args({10000, 1});
 
 }  // namespace
 
