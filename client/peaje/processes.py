@@ -92,7 +92,9 @@ def toxiproxy_binary() -> Path:
 # The API's server: uvicorn on its fast parts, named so a missing uvloop or httptools fails at
 # start-up instead of falling back to the pure-Python loop and parser (measured in
 # peaje.bench.http_rps). compose.yaml's api commands say the same.
-API_SERVER_OPTIONS = ("--loop", "uvloop", "--http", "httptools", "--no-access-log")
+API_SERVER_OPTIONS = (
+    "--loop", "uvloop", "--http", "peaje.api.uvicorn_http:HttpToolsProtocol", "--no-access-log",
+)  # fmt: skip
 
 
 def api_command(host: str, port: int, app: str = "peaje.api:app", *extra: str) -> list[str]:

@@ -67,6 +67,24 @@ void BM_SearchRandom(benchmark::State& state) {
 }
 BENCHMARK(BM_SearchRandom)->ArgsProduct({{1000, 100000, 1000000}, {16, 10000}});
 
+// The same batch searched whole (peaje::search_many over the values alone, as copy and buffer
+// modes do): what the resident array's SearchIndex saves (BM_SearchRandom).
+void BM_SearchRandomWhole(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto array = peaje::SortedArray::from_spec(range_spec(n));
+  std::vector<std::int64_t> targets(static_cast<std::size_t>(state.range(1)));
+  std::mt19937_64 rng(16);
+  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
+  for (auto& t : targets) t = pick(rng);
+  std::vector<std::int64_t> out(targets.size());
+  for (auto _ : state) {
+    peaje::search_many(array.values(), targets, out, 1);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(targets.size()));
+}
+BENCHMARK(BM_SearchRandomWhole)->ArgsProduct({{100000, 1000000}, {10000}});
+
 // The native half of a copy-mode call: fill a vector (reserved) and check its order.
 void BM_CopyAndValidate(benchmark::State& state) {
   const auto source = peaje::DatasetSpec::parse(range_spec(state.range(0))).generate();
