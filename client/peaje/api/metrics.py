@@ -95,8 +95,10 @@ class LoopSeries:
     prometheus_client's Counter/Histogram would expose."""
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str], int] = {}
-        self.errors: dict[tuple[str, str, str], int] = {}
+        # One count per label values, in a one-item list the front bumps in place (no hashing
+        # of the label tuple per request).
+        self.requests: dict[tuple[str, str, str], list[int]] = {}
+        self.errors: dict[tuple[str, str, str], list[int]] = {}
         self.latency = LoopHistograms(
             "peaje_http_request_duration_seconds",
             "time in the API from request to last response byte, of requests that reached their "
@@ -123,7 +125,7 @@ class LoopSeries:
         ):
             family = CounterMetricFamily(name, doc, labels=labels)
             for key, count in list(counts.items()):
-                family.add_metric(list(key), count)
+                family.add_metric(list(key), count[0])
             yield family
         for histograms in (self.latency, self.engine, self.server):
             yield histograms.family()
@@ -135,8 +137,8 @@ class ApiMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self._children: dict[tuple[str, str, int], tuple[Any, LoopHistogram]] = {}
-        self._routed: dict[tuple[int, str, int], tuple[Any, LoopHistogram]] = {}
+        self._children: dict[tuple[str, str, int], Any] = {}
+        self._routed: dict[tuple[int, str, int], Any] = {}
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
@@ -145,7 +147,7 @@ class ApiMetrics:
 
     def record(self, scope: Scope, status: int, elapsed_ns: int) -> None:
         """One request the front answered (middleware.Front), with its status and time: counted
-        under its route template and engine, and timed if it reached its route. The labels of
+        under its route template and engine, and timed if it reached its route. The series of
         a routed request are looked up once per (route, engine, status)."""
         route = scope.get("route")
         if route is None:  # answered before routing (shed, 408, 413): not timed
@@ -159,31 +161,35 @@ class ApiMetrics:
         if found is None:
             path = getattr(route, "path", None) or "unmatched"
             found = self._routed[routed] = self.children(engine, path, status)
-        key, latency = found
-        series = self.series
-        series.requests[key] += 1
-        if status >= 400:
-            series.errors[key] = series.errors.get(key, 0) + 1
-        latency.observe(elapsed_ns / 1e9)
+        requests, errors, latency = found
+        requests[0] += 1
+        if errors is not None:
+            errors[0] += 1
+        seconds = elapsed_ns / 1e9  # LoopHistogram.observe, inline: this runs on every request
+        latency.buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        latency.sum += seconds
 
     def observe(self, engine: str, route: str, status: int, seconds: float | None) -> None:
         """Counts every request under its route; times only those the route itself answered
         (seconds=None: shed, 408 or 413 before routing, so admitted latency stays readable)."""
-        key, latency = self.children(engine, route, status)
-        series = self.series
-        series.requests[key] += 1
-        if status >= 400:
-            series.errors[key] = series.errors.get(key, 0) + 1
+        requests, errors, latency = self.children(engine, route, status)
+        requests[0] += 1
+        if errors is not None:
+            errors[0] += 1
         if seconds is not None:
             latency.observe(seconds)
 
-    def children(self, engine: str, route: str, status: int) -> tuple[Any, LoopHistogram]:
-        """The label key and latency series of one (engine, route, status), made once."""
+    def children(
+        self, engine: str, route: str, status: int
+    ) -> tuple[list[int], list[int] | None, LoopHistogram]:
+        """The request count, error count (None below 400) and latency series of one (engine,
+        route, status), made once."""
         found = self._children.get((engine, route, status))
         if found is None:
-            key = (engine, route, str(status))
-            self.series.requests.setdefault(key, 0)
-            found = (key, self.series.latency.child(engine, route))
+            key, series = (engine, route, str(status)), self.series
+            requests = series.requests.setdefault(key, [0])
+            errors = series.errors.setdefault(key, [0]) if status >= 400 else None
+            found = (requests, errors, series.latency.child(engine, route))
             self._children[(engine, route, status)] = found
         return found
 

@@ -49,7 +49,8 @@ class BodyReader:
     async def prepare(
         self, scope: Scope, receive: Receive, declared: bytes
     ) -> tuple[Receive | None, Any]:
-        """For a request with a body (``declared``: its Content-Length, b"" when chunked):
+        """For a request with a body (``declared``: its Content-Length, b"" when chunked; a
+        Content-Length of 0 is no body, whatever else the headers say):
         (receive for the app, None), the body read whole and replayed as one message; (None,
         answer), a 413 or 408 problem to send instead of the app; (None, None), the client went
         away while sending."""
@@ -134,19 +135,6 @@ class BodyReader:
                 break
         return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
-    @staticmethod
-    def declared(scope: Scope) -> bytes | None:
-        """None for a request without a body, else its Content-Length (b"" when chunked)."""
-        declared, chunked = None, False
-        for name, value in scope["headers"]:  # ASGI header names are lower case
-            if name == b"content-length":
-                declared = value
-            elif name == b"transfer-encoding":
-                chunked = True
-        if declared == b"0" or (declared is None and not chunked):
-            return None
-        return b"" if declared is None else declared
-
     def too_large(self) -> ASGIApp:
         detail = f"request body larger than {self.limit} bytes"
         return problem("too-large", 413, detail, headers=CLOSE)
@@ -179,9 +167,14 @@ class Front:
             return
         start = scope[START] = perf_counter_ns()  # the answer stamps the request (timing)
         try:
-            declared = self.bodies.declared(scope)
-            if declared is not None:
-                ready, refusal = await self.bodies.prepare(scope, receive, declared)
+            declared, chunked = None, False  # BodyReader.declared, inline: on every request
+            for name, value in scope["headers"]:  # ASGI header names are lower case
+                if name == b"content-length":
+                    declared = value
+                elif name == b"transfer-encoding":
+                    chunked = True
+            if chunked if declared is None else declared != b"0":
+                ready, refusal = await self.bodies.prepare(scope, receive, declared or b"")
                 if ready is None:
                     if refusal is not None:
                         await refusal(scope, receive, send)
@@ -193,9 +186,8 @@ class Front:
             if admission.limit <= 0 or not scope["path"].startswith("/v1/"):
                 await self.app(scope, receive, send)
                 return
-            refusal = admission.refusal()
-            if refusal is not None:
-                await refusal(scope, receive, send)
+            if admission.in_flight >= admission.limit:  # Admission.refusal's test, inline
+                await admission.refusal()(scope, receive, send)
                 return
             admission.in_flight += 1  # one event loop: no lock needed between check and this
             try:

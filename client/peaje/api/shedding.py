@@ -39,11 +39,9 @@ class Admission:
             return f"shedding: requests refused in the last {self.retry_after} s"
         return ""
 
-    def refusal(self) -> ASGIApp | None:
-        """None when a request may go in (the caller then counts it in flight), else the 503
-        problem+json with Retry-After that refuses it, counted as shed."""
-        if self.in_flight < self.limit:
-            return None
+    def refusal(self) -> ASGIApp:
+        """The 503 problem+json with Retry-After that refuses a request at the limit (the front
+        asks once ``in_flight >= limit``), counted as shed."""
         self.shed += 1
         self.last_shed = time.monotonic()
         detail = f"overloaded: {self.limit} requests in flight (PEAJE_MAX_IN_FLIGHT); retry"
