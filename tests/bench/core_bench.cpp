@@ -51,13 +51,18 @@ BENCHMARK(BM_SearchSpread)->Arg(1000)->Arg(100000)->Arg(1000000);
 
 // 10,000 uniformly random targets (fixed seed) over range:n, the API's 10k-target resident
 // request: no two consecutive searches share a path, so the branches cannot be predicted.
-void BM_SearchRandom(benchmark::State& state) {
-  const std::int64_t n = state.range(0);
-  const auto array = peaje::SortedArray::from_spec(range_spec(n));
-  std::vector<std::int64_t> targets(static_cast<std::size_t>(state.range(1)));
+std::vector<std::int64_t> random_targets(std::int64_t n, std::int64_t count) {
+  std::vector<std::int64_t> targets(static_cast<std::size_t>(count));
   std::mt19937_64 rng(16);
   std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
   for (auto& t : targets) t = pick(rng);
+  return targets;
+}
+
+void BM_SearchRandom(benchmark::State& state) {
+  const std::int64_t n = state.range(0);
+  const auto array = peaje::SortedArray::from_spec(range_spec(n));
+  const auto targets = random_targets(n, state.range(1));
   std::vector<std::int64_t> out(targets.size());
   for (auto _ : state) {
     array.search_many(targets, out, 1);
@@ -72,10 +77,7 @@ BENCHMARK(BM_SearchRandom)->ArgsProduct({{1000, 100000, 1000000}, {16, 10000}});
 void BM_SearchRandomWhole(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   const auto array = peaje::SortedArray::from_spec(range_spec(n));
-  std::vector<std::int64_t> targets(static_cast<std::size_t>(state.range(1)));
-  std::mt19937_64 rng(16);
-  std::uniform_int_distribution<std::int64_t> pick(0, n - 1);
-  for (auto& t : targets) t = pick(rng);
+  const auto targets = random_targets(n, state.range(1));
   std::vector<std::int64_t> out(targets.size());
   for (auto _ : state) {
     peaje::search_many(array.values(), targets, out, 1);
