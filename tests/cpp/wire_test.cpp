@@ -24,19 +24,24 @@ std::uint64_t zigzag(std::int64_t v) {
   return (static_cast<std::uint64_t>(v) << 1) ^ (v < 0 ? ~std::uint64_t{0} : 0);
 }
 
-// What SerializeToString gives for SearchResponse{indices}: tag 0x0a, length, the varints.
-std::vector<std::uint8_t> reference(const std::vector<std::int64_t>& indices) {
-  if (indices.empty()) return {};
+// A packed run of sint64 values under a length-delimited field's tag byte.
+std::vector<std::uint8_t> packed_field(std::uint8_t tag, const std::vector<std::int64_t>& values) {
   std::vector<std::uint8_t> payload;
-  for (const std::int64_t v : indices) {
+  for (const std::int64_t v : values) {
     const auto bytes = varint(zigzag(v));
     payload.insert(payload.end(), bytes.begin(), bytes.end());
   }
-  std::vector<std::uint8_t> out{0x0a};
+  std::vector<std::uint8_t> out{tag};
   const auto length = varint(payload.size());
   out.insert(out.end(), length.begin(), length.end());
   out.insert(out.end(), payload.begin(), payload.end());
   return out;
+}
+
+// What SerializeToString gives for SearchResponse{indices}: tag 0x0a, length, the varints.
+std::vector<std::uint8_t> reference(const std::vector<std::int64_t>& indices) {
+  if (indices.empty()) return {};
+  return packed_field(0x0a, indices);
 }
 
 std::vector<std::int64_t> some_indices(std::size_t n, std::int64_t n_values, unsigned seed) {
@@ -121,16 +126,7 @@ TEST(WireResponse, BoundHoldsEveryAnswerOverItsValues) {
 
 // A request of the targets as one packed run.
 std::vector<std::uint8_t> packed(const std::vector<std::int64_t>& targets) {
-  std::vector<std::uint8_t> payload;
-  for (const std::int64_t t : targets) {
-    const auto bytes = varint(zigzag(t));
-    payload.insert(payload.end(), bytes.begin(), bytes.end());
-  }
-  std::vector<std::uint8_t> wire{0x1a};
-  const auto length = varint(payload.size());
-  wire.insert(wire.end(), length.begin(), length.end());
-  wire.insert(wire.end(), payload.begin(), payload.end());
-  return wire;
+  return packed_field(0x1a, targets);
 }
 
 TEST(WireTargets, CountAndReadAgreeAcrossCounterBlocks) {

@@ -142,7 +142,8 @@ class BodyReader:
 
 class Front:
     """The front's one ASGI layer, every request through one frame (three middlewares cost three
-    frames and a send wrapper, a tenth of a no-op request: peaje.bench.http_rps):
+    frames and a send wrapper, a tenth of a no-op request's instructions:
+    peaje.bench.front_instructions):
 
     - times the request: its answer stamps ``app;dur=`` (time in this process) into
       Server-Timing and its status into the scope (peaje.api.timing), and the Prometheus series

@@ -27,17 +27,21 @@ import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
+from peaje.bench import http_rps
+
+# name: (app, the peaje.bench.http_rps load that drives it)
 APPS = {
-    "floor": ("floor", "GET", "/v1/noop"),
-    "no-op": ("api", "GET", "/v1/noop"),
-    "bare no-op": ("bare", "GET", "/v1/noop"),
-    "search": ("api", "POST", "/v1/native/search"),
+    "floor": ("floor", http_rps.NOOP),
+    "no-op": ("api", http_rps.NOOP),
+    "bare no-op": ("bare", http_rps.NOOP),
+    "search": ("api", http_rps.SEARCH),
 }
 
 CHILD = r"""
 import sys
 import uvloop
-app_name, method, path, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+from peaje.bench.http_rps import LOADS, asgi_request
+app_name, load_name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 if app_name == "floor":
     from peaje.bench.floor_apps import fastapi_noop as app
 else:
@@ -46,24 +50,8 @@ else:
     app = create_app()
     if app_name == "bare":
         app.user_middleware[:] = [m for m in app.user_middleware if m.cls is not Front]
-body = b'{"targets":[66666]}' if method == "POST" else b""
-headers = [(b"host", b"bench")]
-if body:
-    headers += [(b"content-type", b"application/json"),
-                (b"content-length", str(len(body)).encode())]
-scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": b"",
-         "root_path": "", "headers": headers, "client": ("127.0.0.1", 1),
-         "server": ("127.0.0.1", 2)}
-message = {"type": "http.request", "body": body, "more_body": False}
-statuses = set()
-
-async def receive():
-    return message
-
-async def send(reply):
-    if reply["type"] == "http.response.start":
-        statuses.add(reply["status"])
+load = next(load for load in LOADS if load.name == load_name)
+scope, receive, send, statuses = asgi_request(load)
 
 async def main():
     for _ in range(300 + n):  # the warm-up builds the resident dataset and fills the caches
@@ -71,19 +59,19 @@ async def main():
 
 uvloop.run(main())
 if statuses != {200}:
-    sys.exit(f"{app_name} {method} {path}: answers {sorted(statuses)}")
+    sys.exit(f"{app_name} {load_name}: answers {sorted(statuses)}")
 """
 
 
-def instructions(app: str, method: str, path: str, requests: int) -> int:
+def instructions(app: str, load: str, requests: int) -> int:
     """Instructions callgrind counts in one process driving ``requests`` requests."""
     command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-               sys.executable, "-c", CHILD, app, method, path, str(requests)]  # fmt: skip
+               sys.executable, "-c", CHILD, app, load, str(requests)]  # fmt: skip
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or found is None:
-        raise RuntimeError(f"callgrind of {app} {path} failed:\n{done.stderr[-2000:]}")
+        raise RuntimeError(f"callgrind of {app} {load} failed:\n{done.stderr[-2000:]}")
     return int(found.group(1))
 
 

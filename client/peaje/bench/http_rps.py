@@ -34,6 +34,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -223,9 +224,9 @@ def goal_ratios(rows: dict[str, dict]) -> list[dict]:
 # ---- in-process costs: the ASGI apps driven directly, CPU time -------------------------------
 
 
-async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
-    """CPU microseconds per request of `app` itself: no server, no socket, no load generator,
-    so the figure holds on a loaded machine far better than req/s does."""
+def asgi_request(load: Load) -> tuple[dict, Any, Any, set[int]]:
+    """(scope, receive, send, statuses) to drive an ASGI app with `load` in process: the scope
+    to copy per request, a receive that gives the whole body, a send that keeps the statuses."""
     headers = [(b"host", b"bench")]
     if load.body is not None:
         headers += [(b"content-type", load.content_type.encode()),
@@ -234,7 +235,7 @@ async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
              "method": load.method, "scheme": "http", "path": load.path,
              "raw_path": load.path.encode(), "query_string": b"", "root_path": "",
              "headers": headers, "client": (HOST, 1), "server": (HOST, 2)}  # fmt: skip
-    statuses = set()
+    statuses: set[int] = set()
 
     async def receive() -> dict:
         return {"type": "http.request", "body": load.body or b"", "more_body": False}
@@ -243,6 +244,13 @@ async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
         if message["type"] == "http.response.start":
             statuses.add(message["status"])
 
+    return scope, receive, send, statuses
+
+
+async def asgi_cpu_us(app, load: Load, repeat: int) -> float:
+    """CPU microseconds per request of `app` itself: no server, no socket, no load generator,
+    so the figure holds on a loaded machine far better than req/s does."""
+    scope, receive, send, statuses = asgi_request(load)
     for _ in range(max(10, repeat // 10)):  # warm: the resident dataset, caches
         await app(dict(scope), receive, send)
     start = time.process_time()
