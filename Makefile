@@ -37,7 +37,7 @@ build-cpp: setup
 
 # The extension, installed editable into .venv; rebuilt when core/ or bindings/ change.
 build-py: $(VENV)/.peaje-native
-$(VENV)/.peaje-native: $(shell find core bindings -type f) CMakeLists.txt pyproject.toml | setup
+$(VENV)/.peaje-native: $(shell find core bindings -type f) client/peaje/api/_front.pyx CMakeLists.txt pyproject.toml | setup
 	@echo "build: peaje._native (scikit-build-core)"
 	@$(PY) -m pip install -q --no-build-isolation -e .
 	@touch $@

@@ -1,7 +1,8 @@
 # The contract suite once against ASan+UBSan builds (UBSan with -fsanitize=alignment named, so an
 # unaligned int64 read aborts the run) of the extension and the server, plus the
-# C++ tests under the same sanitizers; every binding's module (pybind11, nanobind, Cython) is
-# loaded from the sanitized build (PEAJE_EXTENSION_DIR). Python itself is not instrumented:
+# C++ tests under the same sanitizers, and the tests of the front's compiled layer; every
+# compiled module (pybind11, nanobind, Cython, peaje.api._front) is loaded from the sanitized
+# build (PEAJE_EXTENSION_DIR). Python itself is not instrumented:
 # libasan is preloaded.
 SAN_BUILD := build/sanitize
 SAN_ENV := ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:strict_string_checks=1 \
@@ -21,5 +22,6 @@ test-sanitize: sanitize-build
 	@$(SAN_ENV) LD_PRELOAD="$$(g++ -print-file-name=libasan.so) $$(g++ -print-file-name=libstdc++.so)" \
 	  PEAJE_EXTENSION_DIR=$(SAN_BUILD)/bindings \
 	  PEAJE_SERVER_BIN=$(SAN_BUILD)/server/peaje-server \
-	  $(PY) -m pytest -q -p no:cacheprovider tests/contract tests/native $(SANITIZE_PYTEST_ARGS)
+	  $(PY) -m pytest -q -p no:cacheprovider tests/contract tests/native \
+	  tests/api/test_front_compiled.py tests/api/test_front.py $(SANITIZE_PYTEST_ARGS)
 	@echo "test-sanitize: contract suite passed on ASan+UBSan builds"

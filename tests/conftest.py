@@ -12,7 +12,8 @@ BUILD = REPO / "build" / "cmake"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
-EXTENSIONS = ("_native", "_nanobind", "_cython")  # peaje's compiled modules, one per binding
+# peaje's compiled modules: one per binding, and the HTTP front's layer (peaje.api._front)
+EXTENSIONS = ("_native", "_nanobind", "_cython", "api._front")
 
 
 def _load_extension_overrides() -> None:
@@ -26,7 +27,7 @@ def _load_extension_overrides() -> None:
     directory = os.environ.get("PEAJE_EXTENSION_DIR")
     if directory:
         for name in EXTENSIONS:
-            found = sorted(Path(directory).glob(f"{name}.*.so"))
+            found = sorted(Path(directory).glob(f"{name.rpartition('.')[2]}.*.so"))
             if not found:
                 raise RuntimeError(f"PEAJE_EXTENSION_DIR={directory} has no {name}*.so")
             paths[name] = str(found[0])
@@ -43,7 +44,8 @@ def _load_extension_overrides() -> None:
         module = importlib.util.module_from_spec(spec)
         sys.modules[f"peaje.{name}"] = module
         spec.loader.exec_module(module)
-        setattr(peaje, name, module)
+        if "." not in name:  # peaje.api's own import finds peaje.api._front in sys.modules
+            setattr(peaje, name, module)
 
 
 _load_extension_overrides()

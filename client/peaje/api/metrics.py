@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -17,6 +16,7 @@ from prometheus_client.utils import floatToGoString
 from starlette.routing import Match
 from starlette.types import Scope
 
+from peaje.api._front import LoopHistogram, Recorder
 from peaje.engine import ENGINES
 
 LABELLED = frozenset(("", *ENGINES))  # engine label values; any other name is "unknown"
@@ -47,25 +47,11 @@ LATENCY_BUCKETS = (
 )
 
 
-class LoopHistogram:
-    """One labelled histogram series, for the event loop's thread only: a bucket count and a
-    sum in plain Python numbers (bisect, no lock), where prometheus_client's child takes a lock
-    per bucket and per sum (~2 µs of every request). Read by LoopSeries at scrape time."""
-
-    __slots__ = ("buckets", "sum")
-
-    def __init__(self, n_bounds: int) -> None:
-        self.buckets = [0] * (n_bounds + 1)  # the last one: +Inf
-        self.sum = 0.0
-
-    def observe(self, seconds: float) -> None:
-        self.buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        self.sum += seconds
-
-
 class LoopHistograms:
-    """A labelled histogram kept on the event loop: one LoopHistogram per label values, exposed
-    at scrape time with prometheus_client's names, cumulative buckets and sum."""
+    """A labelled histogram kept on the event loop: one LoopHistogram per label values (compiled,
+    peaje.api._front: bucket counts and a sum in C numbers, no lock, where prometheus_client's
+    child takes a lock per bucket and per sum, ~2 us of every request), exposed at scrape time
+    with prometheus_client's names, cumulative buckets and sum."""
 
     def __init__(self, name: str, doc: str, labels: tuple[str, ...]) -> None:
         self.name, self.doc, self.labels = name, doc, list(labels)
@@ -74,7 +60,7 @@ class LoopHistograms:
     def child(self, *values: str) -> LoopHistogram:
         found = self.children.get(values)
         if found is None:
-            found = self.children[values] = LoopHistogram(len(LATENCY_BUCKETS))
+            found = self.children[values] = LoopHistogram(LATENCY_BUCKETS)
         return found
 
     def family(self) -> HistogramMetricFamily:
@@ -131,43 +117,27 @@ class LoopSeries:
             yield histograms.family()
 
 
-class ApiMetrics:
+class ApiMetrics(Recorder):
     """The front's Prometheus registry: the loop-kept series (LoopSeries) and the process's own
-    collectors. Every observe method is for the event loop's thread only."""
+    collectors. Every observe method is for the event loop's thread only. ``record(scope,
+    status, elapsed_ns)``, one request the front answered, is compiled (peaje.api._front.Recorder:
+    a routed request's series are looked up once per route, engine label and status)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         self._children: dict[tuple[str, str, int], Any] = {}
-        self._routed: dict[tuple[int, str, int], Any] = {}
+        self.label_engines(LABELLED)
         process_collector.ProcessCollector(registry=self.registry)
         platform_collector.PlatformCollector(registry=self.registry)
         gc_collector.GCCollector(registry=self.registry)
         self.series = LoopSeries()
         self.registry.register(self.series)
 
-    def record(self, scope: Scope, status: int, elapsed_ns: int) -> None:
-        """One request the front answered (middleware.Front), with its status and time: counted
-        under its route template and engine, and timed if it reached its route. The series of
-        a routed request are looked up once per (route, engine, status)."""
-        route = scope.get("route")
-        if route is None:  # answered before routing (shed, 408, 413): not timed
-            path, engine = route_labels(scope)
-            self.observe(engine, path, status, None)
-            return
-        engine = scope["path_params"].get("engine", "")
-        engine = engine if engine in LABELLED else "unknown"  # a bounded set of keys
-        routed = (id(route), engine, status)  # routes compare by value: unhashable; the app's live
-        found = self._routed.get(routed)
-        if found is None:
-            path = getattr(route, "path", None) or "unmatched"
-            found = self._routed[routed] = self.children(engine, path, status)
-        requests, errors, latency = found
-        requests[0] += 1
-        if errors is not None:
-            errors[0] += 1
-        seconds = elapsed_ns / 1e9  # LoopHistogram.observe, inline: this runs on every request
-        latency.buckets[bisect.bisect_left(LATENCY_BUCKETS, seconds)] += 1
-        latency.sum += seconds
+    def unrouted(self, scope: Scope, status: int) -> None:
+        """A request answered before routing (shed, 408, 413), for record: counted under the
+        route it would have reached, not timed."""
+        path, engine = route_labels(scope)
+        self.observe(engine, path, status, None)
 
     def observe(self, engine: str, route: str, status: int, seconds: float | None) -> None:
         """Counts every request under its route; times only those the route itself answered

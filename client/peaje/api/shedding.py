@@ -10,24 +10,24 @@ shedding, so an orchestrator can tell "busy" from "dead" and route around a busy
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 
 from starlette.types import ASGIApp
 
+from peaje.api._front import Gate
 from peaje.api.problems import problem
 
 
-@dataclass
-class Admission:
+class Admission(Gate):
     """What the limit admits and sheds, shared by the front's layer (middleware.Front) and
     /readyz. Counting in flight (not a token bucket) bounds what matters here: the work queued
-    behind the event loop and the thread pool, so admitted requests keep a bounded latency."""
+    behind the event loop and the thread pool, so admitted requests keep a bounded latency.
+    The counts (``limit``, 0 = no limit; ``in_flight``; ``shed``) are the compiled Gate's, which
+    the layer reads on every request."""
 
-    limit: int  # 0 = no limit
-    retry_after: int = 1
-    in_flight: int = 0
-    shed: int = 0
-    last_shed: float = float("-inf")
+    def __init__(self, limit: int, retry_after: int = 1) -> None:
+        self.limit = limit
+        self.retry_after = retry_after
+        self.last_shed = float("-inf")
 
     def shedding(self) -> str:
         """'' when admitting, else why not: at the cap, or shed within the last Retry-After."""

@@ -16,7 +16,6 @@ tests/api/test_front.py asks every route and checks the stamp and the metrics' s
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from time import perf_counter_ns
 from typing import Any
 
 from fastapi.routing import APIRoute
@@ -24,20 +23,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-START = "peaje.start"  # scope: perf_counter_ns() when the front took the request
-STATUS = "peaje.status"  # scope: the status of the answer that started
-TIMING = b"server-timing"
+# START (the scope key of perf_counter_ns() when the front took the request), STATUS (of the
+# answer that started) and stamp(scope, status, headers) are compiled with the front's layer,
+# peaje.api._front: stamp runs on every request.
+from peaje.api._front import START, STATUS, TIMING, stamp
 
-
-def stamp(scope: Scope, status: int, headers: list[tuple[bytes, bytes]]) -> None:
-    """Records ``status`` as the request's answer and adds ``app;dur=`` to ``headers`` (a field
-    line of its own: Server-Timing is a list, RFC 9110 5.3). Once per request; nothing outside
-    the front's layer (no START in the scope)."""
-    start = scope.get(START)
-    if start is None or STATUS in scope:
-        return
-    scope[STATUS] = status
-    headers.append((TIMING, b"app;dur=%.3f" % ((perf_counter_ns() - start) / 1e6)))
+__all__ = ["START", "STATUS", "TIMING", "Stamped", "StampedRoute", "stamp", "stamping"]
 
 
 class Stamped(Response):

@@ -55,7 +55,7 @@ scope, receive, send, statuses = asgi_request(load)
 
 async def main():
     for _ in range(300 + n):  # the warm-up builds the resident dataset and fills the caches
-        await app(dict(scope), receive, send)
+        await app(scope(), receive, send)
 
 uvloop.run(main())
 if statuses != {200}:
