@@ -36,6 +36,21 @@ class Layer:
     app: Any
     metrics: Recorder
     admission: Gate
-    bodies: Any
-    def __init__(self, app: Any, metrics: Recorder, admission: Gate, bodies: Any) -> None: ...
+    bodies: Bodies
+    def __init__(self, app: Any, metrics: Recorder, admission: Gate, bodies: Bodies) -> None: ...
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None: ...
+
+TIMED_OUT: object
+
+class Replay:
+    def __init__(self, first: dict[str, Any], receive: Any) -> None: ...
+    async def __call__(self) -> dict[str, Any]: ...
+
+class Bodies:
+    limit: int
+    timeout: float
+    tick: float
+    reading: dict[Any, list[Any]]
+    watchdog: Any
+    async def prepare(self, scope: dict[str, Any], receive: Any, declared: bytes) -> Any: ...
+    async def read_in_time(self, receive: Any) -> Any: ...

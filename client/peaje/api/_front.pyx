@@ -9,6 +9,8 @@ the ASGI server and the app hand over (a scope dict, header pairs, routes), so a
 fails as it would in Python (TypeError, KeyError), never as a crash.
 """
 
+import asyncio
+
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
 from libc.stdio cimport snprintf
@@ -22,6 +24,11 @@ TIMING = b"server-timing"
 # The status the metrics count for a request whose client went away before its body was read
 # (nginx's "client closed request"); nothing is sent.
 CLIENT_GONE = 499
+TIMED_OUT = object()  # what Bodies.read_in_time answers past the deadline
+
+cdef object current_task = asyncio.current_task
+cdef object CancelledError = asyncio.CancelledError
+cdef object ensure_future = asyncio.ensure_future
 
 cdef enum:
     MAX_BOUNDS = 64
@@ -154,6 +161,86 @@ cdef class Recorder:
         latency.observe(elapsed_ns / 1e9)
 
 
+cdef class Replay:
+    """The receive the app gets once the layer has read the body: that body as one message,
+    then the server's own receive (http.disconnect, for whoever listens for it)."""
+
+    cdef object first
+    cdef object receive
+    cdef bint replayed
+
+    def __cinit__(self, first, receive):
+        self.first = first
+        self.receive = receive
+        self.replayed = False
+
+    async def __call__(self):
+        if self.replayed:
+            return await self.receive()
+        self.replayed = True
+        return self.first
+
+
+cdef class Bodies:
+    """The hot half of middleware.BodyReader (what it does and why): a request's body read whole
+    within ``timeout`` seconds of its headers and at most ``limit`` bytes. The deadline costs no
+    timer per request: the read registers its task in ``reading`` and the subclass's watchdog
+    (``watch``) cancels the reads past their deadline. The subclass answers the refusals
+    (``too_large``, ``timed_out``) and reads a body of several messages (``read``)."""
+
+    cdef public object limit
+    cdef public double timeout
+    cdef public double tick
+    cdef public dict reading
+    cdef public object watchdog
+
+    def __cinit__(self, *args, **kwargs):
+        self.reading = {}
+        self.watchdog = None
+
+    async def prepare(self, scope, receive, declared):
+        """For a request with a body (``declared``: its Content-Length, b"" when chunked; a
+        Content-Length of 0 is no body, whatever else the headers say):
+        (receive for the app, None), the body read whole and replayed as one message; (None,
+        answer), a 413 or 408 problem to send instead of the app; (None, None), the client went
+        away while sending."""
+        if declared.isdigit() and int(declared) > self.limit:
+            return None, self.too_large()
+        first = await self.read_in_time(receive)
+        if first is TIMED_OUT:
+            return None, self.timed_out()
+        if first is None:  # the client went away while sending
+            return None, None
+        if len(first["body"]) > self.limit:
+            return None, self.too_large()
+        return Replay(first, receive), None
+
+    async def read_in_time(self, receive):
+        """The body as one complete http.request message (the server's own when it came in
+        one), None on a disconnect, or TIMED_OUT once the deadline has passed (the watchdog
+        cancelled the read)."""
+        if self.timeout <= 0:
+            return await self.read(receive)
+        task = current_task()
+        entry = [now_ns() / 1e9 + self.timeout, False]  # time.monotonic()'s clock
+        reading = self.reading
+        reading[task] = entry
+        if self.watchdog is None:
+            self.watchdog = ensure_future(self.watch())
+        try:
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body", False):
+                return message if "body" in message else {**message, "body": b""}  # usual case
+            return await self.read(receive, message)
+        except CancelledError:
+            if not entry[1]:
+                raise  # not ours: a disconnect or shutdown
+            task.uncancel()
+            return TIMED_OUT
+        finally:
+            del reading[task]
+
+
 cdef class Gate:
     """The counts shedding.Admission keeps, read and bumped by the layer on every request:
     ``limit`` engine requests in flight at most (0 = no limit), ``in_flight`` now, ``shed`` so
@@ -175,9 +262,10 @@ cdef class Layer:
     cdef readonly object app
     cdef readonly Recorder metrics
     cdef readonly Gate admission
-    cdef readonly object bodies
+    cdef readonly Bodies bodies
 
-    def __init__(self, app, Recorder metrics not None, Gate admission not None, bodies):
+    def __init__(self, app, Recorder metrics not None, Gate admission not None,
+                 Bodies bodies not None):
         self.app = app
         self.metrics = metrics
         self.admission = admission

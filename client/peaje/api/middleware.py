@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from asyncio import current_task
-from time import monotonic
-from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope
+from starlette.types import ASGIApp, Message, Receive
 
-from peaje.api._front import Layer
+from peaje.api._front import Bodies, Layer
 from peaje.api.metrics import ApiMetrics
 from peaje.api.problems import problem
 from peaje.api.shedding import Admission
@@ -18,10 +15,7 @@ from peaje.api.shedding import Admission
 CLOSE = {"Connection": "close"}  # a body left unread must not be parsed as the next request
 
 
-TIMED_OUT = object()  # what BodyReader.read_in_time answers past the deadline
-
-
-class BodyReader:
+class BodyReader(Bodies):
     """Reads a request's whole body before the app (and the in-flight count behind it) sees it:
     at most ``limit`` bytes, refused with 413 at once from Content-Length or while counting
     (chunked uploads); and within ``timeout`` seconds of the headers, else 408 and the
@@ -31,71 +25,15 @@ class BodyReader:
     (h11, httptools) parses the request. A request without a body passes straight through.
     The deadline costs no timer per request (a timer armed and cancelled per request costs
     microseconds on the measured path): one watchdog task, while bodies are being read, wakes
-    every ``tick`` seconds and cancels the reads past their deadline.
+    every ``tick`` seconds and cancels the reads past their deadline. The per-request part
+    (``prepare``, ``read_in_time``) is compiled (peaje.api._front.Bodies); the watchdog, the
+    refusals and the read of a body in several messages are here.
     """
 
     def __init__(self, limit: int, timeout: float) -> None:
         self.limit = limit
         self.timeout = timeout
         self.tick = min(0.25, timeout / 4)
-        # The tasks reading a body now: [deadline, expired]. A task is here only while it
-        # awaits receive() inside read(), so a cancellation lands there and nowhere else.
-        self.reading: dict[asyncio.Task[Any], list[Any]] = {}
-        self.watchdog: asyncio.Task[None] | None = None
-
-    async def prepare(
-        self, scope: Scope, receive: Receive, declared: bytes
-    ) -> tuple[Receive | None, Any]:
-        """For a request with a body (``declared``: its Content-Length, b"" when chunked; a
-        Content-Length of 0 is no body, whatever else the headers say):
-        (receive for the app, None), the body read whole and replayed as one message; (None,
-        answer), a 413 or 408 problem to send instead of the app; (None, None), the client went
-        away while sending."""
-        if declared.isdigit() and int(declared) > self.limit:
-            return None, self.too_large()
-        first = await self.read_in_time(receive)
-        if first is TIMED_OUT:
-            detail = f"request body not received within {self.timeout:g} s (PEAJE_BODY_TIMEOUT)"
-            return None, problem("request-timeout", 408, detail, headers=CLOSE)
-        if first is None:  # the client went away while sending
-            return None, None
-        if len(first["body"]) > self.limit:
-            return None, self.too_large()
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()  # http.disconnect, for whoever listens for it
-            replayed = True
-            return first
-
-        return replay, None
-
-    async def read_in_time(self, receive: Receive) -> Any:
-        """The body as one complete http.request message (uvicorn's own when it came in one),
-        None on a disconnect, or TIMED_OUT once the deadline has passed (the watchdog
-        cancelled the read)."""
-        if self.timeout <= 0:
-            return await self.read(receive)
-        task = current_task()
-        entry = [monotonic() + self.timeout, False]
-        reading = self.reading
-        reading[task] = entry
-        if self.watchdog is None:
-            self.watchdog = asyncio.ensure_future(self.watch())
-        try:
-            message = await receive()
-            if message["type"] == "http.request" and not message.get("more_body", False):
-                return message if "body" in message else {**message, "body": b""}  # usual case
-            return await self.read(receive, message)
-        except asyncio.CancelledError:
-            if not entry[1]:
-                raise  # not ours: a disconnect or shutdown
-            task.uncancel()  # type: ignore[union-attr]
-            return TIMED_OUT
-        finally:
-            del reading[task]
 
     async def watch(self) -> None:
         """Cancels reads past their deadline; ends after a second with nothing to watch."""
@@ -135,6 +73,10 @@ class BodyReader:
     def too_large(self) -> ASGIApp:
         detail = f"request body larger than {self.limit} bytes"
         return problem("too-large", 413, detail, headers=CLOSE)
+
+    def timed_out(self) -> ASGIApp:
+        detail = f"request body not received within {self.timeout:g} s (PEAJE_BODY_TIMEOUT)"
+        return problem("request-timeout", 408, detail, headers=CLOSE)
 
 
 class Front(Layer):
