@@ -264,3 +264,31 @@ def test_the_layer_reads_headers_from_any_iterable_of_pairs():
     sent, metrics = run_layer(scope)
     assert [m["status"] for m in sent] == [200]  # a str header name is not b"content-length"
     assert metrics.series.requests[("", Route.path, "200")] == [1]
+
+
+def test_stamp_joins_the_server_timing_line_the_answer_ends_with():
+    scope = {START: _front.perf_counter_ns()}
+    headers = [(b"content-type", b"application/json"), (b"server-timing", b"engine;dur=0.002")]
+    stamp(scope, 200, headers)
+    assert len(headers) == 2 and headers[0] == (b"content-type", b"application/json")
+    assert re.fullmatch(rb"engine;dur=0\.002, app;dur=\d+\.\d{3}", headers[1][1])
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        (b"content-length", b"2"),
+        (b"server-timing", "engine;dur=1"),  # a value that is not bytes
+        (b"server-timing", b"a", b"b"),  # not a pair
+        [b"server-timing", b"engine;dur=1"],  # not a tuple
+        b"server-timing",
+    ],
+)
+def test_stamp_adds_a_line_of_its_own_after_anything_else(last):
+    scope = {START: _front.perf_counter_ns()}
+    headers = [last]
+    stamp(scope, 200, headers)
+    assert headers[0] == last and len(headers) == 2 and DUR.fullmatch(headers[1][1])
+    empty: list = []
+    stamp({START: _front.perf_counter_ns()}, 200, empty)
+    assert len(empty) == 1

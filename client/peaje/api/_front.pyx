@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+# cython: language_level=3, cdivision=True
 """The front's per-request bookkeeping, compiled: the layer every request crosses
 (middleware.Front), the answer's stamp (timing), and the metrics' per-request half (metrics).
 
@@ -55,9 +55,11 @@ cpdef bytes duration(unsigned long long elapsed_ns):
 
 
 def stamp(dict scope not None, status, headers):
-    """Records ``status`` as the request's answer and adds ``app;dur=`` to ``headers`` (a field
-    line of its own: Server-Timing is a list, RFC 9110 5.3). Once per request; nothing outside
-    the front's layer (no START in the scope). A START after now stamps 0."""
+    """Records ``status`` as the request's answer and adds ``app;dur=`` to the Server-Timing of
+    ``headers``: to its last field line when that is Server-Timing (a list, RFC 9110 5.3: one
+    line the server writes instead of two; bodies.BodyResponse puts its ``engine`` there), else
+    as a field line of its own. Once per request; nothing outside the front's layer (no START in
+    the scope). A START after now stamps 0."""
     start = scope.get(START)
     if start is None or STATUS in scope:
         return
@@ -65,8 +67,15 @@ def stamp(dict scope not None, status, headers):
     cdef long long now = now_ns()
     scope[STATUS] = status
     # unsigned: now - began cannot overflow (a hostile START of -2**63 included)
-    headers.append((TIMING, duration(<unsigned long long>now - <unsigned long long>began
-                                     if now > began else 0)))
+    app = duration(<unsigned long long>now - <unsigned long long>began if now > began else 0)
+    if type(headers) is list and headers:
+        last = (<list>headers)[-1]
+        if type(last) is tuple and len(<tuple>last) == 2 and (<tuple>last)[0] == TIMING:
+            value = (<tuple>last)[1]
+            if type(value) is bytes:
+                (<list>headers)[-1] = (TIMING, <bytes>value + b", " + app)
+                return
+    headers.append((TIMING, app))
 
 
 cdef class LoopHistogram:
