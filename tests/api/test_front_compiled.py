@@ -292,3 +292,52 @@ def test_stamp_adds_a_line_of_its_own_after_anything_else(last):
     empty: list = []
     stamp({START: _front.perf_counter_ns()}, 200, empty)
     assert len(empty) == 1
+
+
+header_part = st.one_of(
+    st.sampled_from([b"content-length", b"transfer-encoding", b"host", b"0", b"12", b"-1"]),
+    st.binary(max_size=12),
+    HOSTILE_TEXT,
+    st.integers(-(2**70), 2**70),
+    st.none(),
+)
+header = st.one_of(st.tuples(header_part, header_part), st.tuples(header_part), header_part)
+
+
+@given(
+    headers=st.lists(header, max_size=6),
+    body=st.one_of(st.binary(max_size=64), st.none(), st.integers()),
+    more=st.booleans(),
+    path=st.one_of(st.just("/v1/noop"), HOSTILE_TEXT, st.binary(max_size=8)),
+    limit=st.integers(0, 3),
+)
+def test_the_layer_under_any_headers_answers_or_raises_and_counts_once(
+    headers, body, more, path, limit
+):
+    """Any scope: an answer (the app's, a 413, 408 or 503), or a Python exception that the
+    server turns into a 500; either way one count in the metrics and nothing else."""
+    messages = iter([{"type": "http.request", "body": body, "more_body": more}])
+    sent: list = []
+
+    async def receive():
+        return next(messages, {"type": "http.disconnect"})
+
+    async def send(message):
+        sent.append(message)
+
+    async def answer(scope, receive, send):
+        response: list = []
+        stamp(scope, 200, response)
+        await send({"type": "http.response.start", "status": 200, "headers": response})
+
+    metrics = ApiMetrics()
+    front = Front(answer, metrics, Admission(limit), limit=16, timeout=5.0)
+    scope = {"type": "http", "path": path, "headers": headers}
+    try:
+        asyncio.run(front(scope, receive, send))
+    except (TypeError, ValueError, AttributeError, KeyError, OverflowError):
+        assert scope.get(STATUS, 500) == 500 or sent
+    counts = [count for key, [count] in metrics.series.requests.items()]
+    assert counts == [1]
+    starts = [m for m in sent if m["type"] == "http.response.start"]
+    assert len(starts) <= 1
