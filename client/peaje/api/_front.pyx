@@ -9,7 +9,7 @@ the ASGI server and the app hand over (a scope dict, header pairs, routes), so a
 fails as it would in Python (TypeError, KeyError), never as a crash.
 """
 
-import asyncio
+import asyncio as _asyncio
 
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
@@ -26,9 +26,9 @@ TIMING = b"server-timing"
 CLIENT_GONE = 499
 TIMED_OUT = object()  # what Bodies.read_in_time answers past the deadline
 
-cdef object current_task = asyncio.current_task
-cdef object CancelledError = asyncio.CancelledError
-cdef object ensure_future = asyncio.ensure_future
+cdef object current_task = _asyncio.current_task
+cdef object CancelledError = _asyncio.CancelledError
+cdef object ensure_future = _asyncio.ensure_future
 
 cdef enum:
     MAX_BOUNDS = 64
