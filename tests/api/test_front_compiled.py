@@ -15,10 +15,12 @@ import pytest
 from hostile_text import HOSTILE_TEXT
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from peaje.api import _front
 from peaje.api.metrics import LATENCY_BUCKETS, ApiMetrics
 from peaje.api.middleware import Front
+from peaje.api.settings import Settings
 from peaje.api.shedding import Admission
 from peaje.api.timing import START, STATUS, stamp
 
@@ -182,6 +184,8 @@ def test_admission_counts_are_c_integers():
         Admission(2**70)
     with pytest.raises(TypeError):
         Admission("ten")
+    with pytest.raises(ValidationError, match="max_in_flight"):
+        Settings(max_in_flight=2**31)
     admission = Admission(3, retry_after=2)
     assert (admission.limit, admission.in_flight, admission.shed) == (3, 0, 0)
 

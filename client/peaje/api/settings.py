@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     max_in_flight: int = Field(
         128,
         ge=0,
+        le=2**31 - 1,  # the layer counts in C integers (peaje.api._front.Gate)
         description="engine requests (/v1/...) in flight at most; past it 503 + Retry-After at "
         "once rather than an unbounded queue (0 = no limit); health, readiness and metrics are "
         "never shed",
