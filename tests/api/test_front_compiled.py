@@ -112,6 +112,12 @@ def test_the_stamp_is_milliseconds_to_the_microsecond(elapsed_ns, text):
     assert float(text) == pytest.approx(round(elapsed_ns / 1e6, 3), abs=1e-3)  # %.3f's reading
 
 
+@given(st.integers(0, 2**64 - 1))
+def test_the_stamp_is_any_duration_in_milliseconds(elapsed_ns):
+    whole, thousandths = divmod((elapsed_ns + 500) // 1000, 1000)
+    assert _front.duration(elapsed_ns) == b"app;dur=%d.%03d" % (whole, thousandths)
+
+
 @pytest.mark.parametrize("start", [2**63 - 1, -(2**63)])
 def test_a_start_at_either_end_of_int64_stamps_without_overflow(start):
     scope = {START: start}
@@ -223,6 +229,27 @@ def test_the_layer_times_and_counts_a_request():
     sent, metrics = run_layer(scope, limit=4)
     assert [m["status"] for m in sent] == [200] and scope[STATUS] == 200
     assert metrics.series.requests[("", Route.path, "200")] == [1]
+
+
+@pytest.mark.parametrize(
+    ("path", "shed"),
+    [("/v1/noop", True), ("/v1/", True), ("/v1/ñ\udcff", True), ("/v1", False), ("/v2/x", False),
+     ("/V1/x", False), ("", False), ("/healthz", False), ("//v1/", False), ("ñv1/", False)],
+)  # fmt: skip
+def test_shedding_counts_the_paths_under_v1_only(path, shed):
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            sent.append(message["status"])
+
+    sent: list = []
+    admission = Admission(1)
+    admission.in_flight = 1  # at the limit
+    front = Front(app, ApiMetrics(), admission, limit=16, timeout=5.0)
+    asyncio.run(front({"type": "http", "path": path, "headers": []}, None, send))
+    assert sent == [503 if shed else 200] and admission.shed == int(shed)
 
 
 @pytest.mark.parametrize("kind", ["lifespan", "websocket"])

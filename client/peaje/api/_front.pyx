@@ -1,4 +1,4 @@
-# cython: language_level=3, cdivision=True
+# cython: language_level=3, cdivision=True, auto_pickle=False
 """The front's per-request bookkeeping, compiled: the layer every request crosses
 (middleware.Front), the answer's stamp (timing), and the metrics' per-request half (metrics).
 
@@ -13,10 +13,9 @@ import asyncio as _asyncio
 
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 
-from libc.stdio cimport snprintf
+from libc.string cimport memcpy
 
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from cpython.unicode cimport PyUnicode_Tailmatch
 
 START = "peaje.start"  # scope: perf_counter_ns() when the front took the request
 STATUS = "peaje.status"  # scope: the status of the answer that started
@@ -47,11 +46,28 @@ def perf_counter_ns():
 
 
 cpdef bytes duration(unsigned long long elapsed_ns):
-    """b"app;dur=<milliseconds, three decimals>", to the nearest microsecond."""
-    cdef char text[48]
+    """b"app;dur=<milliseconds, three decimals>", to the nearest microsecond. Written digit by
+    digit: snprintf's machinery cost ~700 instructions and ~50 instruction-cache misses of every
+    request (cachegrind)."""
+    cdef char text[40]  # "app;dur=" + 20 digits + "." + 3: 32 at most
     cdef unsigned long long us = elapsed_ns // 1000 + (elapsed_ns % 1000 >= 500)
-    cdef int n = snprintf(text, sizeof(text), b"app;dur=%llu.%03llu", us // 1000, us % 1000)
-    return PyBytes_FromStringAndSize(text, n)
+    cdef unsigned long long ms = us // 1000
+    cdef int end = 39, i = 0
+    for i in range(3):  # the thousandths, right to left
+        text[end - i] = <char>(48 + us % 10)
+        us //= 10
+    end -= 3
+    text[end] = b"."
+    end -= 1
+    while True:
+        text[end] = <char>(48 + ms % 10)
+        ms //= 10
+        if ms == 0:
+            break
+        end -= 1
+    end -= 8
+    memcpy(&text[end], b"app;dur=", 8)
+    return PyBytes_FromStringAndSize(&text[end], 40 - end)
 
 
 def stamp(dict scope not None, status, headers):
@@ -250,6 +266,16 @@ cdef class Bodies:
             del reading[task]
 
 
+cdef inline bint engine_path(path) except -1:
+    """``path`` starts with /v1/ (the routes shedding counts); str.startswith's answer without
+    its method call (~800 instructions of every request in PyUnicode_Tailmatch)."""
+    if type(path) is not str:
+        raise TypeError(f"the scope's path must be str, not {type(path).__name__}")
+    cdef str text = <str>path
+    return (len(text) >= 4 and text[0] == u"/" and text[1] == u"v" and text[2] == u"1"
+            and text[3] == u"/")
+
+
 cdef class Gate:
     """The counts shedding.Admission keeps, read and bumped by the layer on every request:
     ``limit`` engine requests in flight at most (0 = no limit), ``in_flight`` now, ``shed`` so
@@ -303,7 +329,7 @@ cdef class Layer:
                     return
                 receive = ready
             admission = self.admission
-            if admission.limit <= 0 or not PyUnicode_Tailmatch(scope["path"], "/v1/", 0, 4, -1):
+            if admission.limit <= 0 or not engine_path(scope["path"]):
                 await self.app(scope, receive, send)
                 return
             if admission.in_flight >= admission.limit:  # Admission.refusal's test, inline
