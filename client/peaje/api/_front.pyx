@@ -3,7 +3,7 @@
 (middleware.Front), the answer's stamp (timing), and the metrics' per-request half (metrics).
 
 In Python these few dozen operations cost 16,000 instructions of a 327,000-instruction no-op
-request (4.9%, half the front's goal of a tenth); compiled, 7,200 (2.3%; make api-instructions,
+request (4.9%, half the front's goal of a tenth); compiled, 6,800 (2.1%; make api-instructions,
 peaje.bench.front_instructions). Everything here is generic Python semantics on the objects
 the ASGI server and the app hand over (a scope dict, header pairs, routes), so a hostile value
 fails as it would in Python (TypeError, ValueError, OverflowError), never as a crash.

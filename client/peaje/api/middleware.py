@@ -82,7 +82,7 @@ class BodyReader(Bodies):
 class Front(Layer):
     """The front's one ASGI layer, every request through one frame (three middlewares cost three
     frames and a send wrapper, a tenth of a no-op request's instructions), compiled
-    (peaje.api._front.Layer: in Python it cost 17,000 instructions of a no-op request's 321,000;
+    (peaje.api._front.Layer: in Python it cost 16,000 instructions of a no-op request's 327,000;
     peaje.bench.front_instructions):
 
     - times the request: its answer stamps ``app;dur=`` (time in this process) into
