@@ -4,7 +4,10 @@
 #   make up UP_ARGS=--no-locust
 #   make api-rps                the front's goals as req/s ratios from one run (peaje.bench.http_rps)
 #   make api-instructions       the front's toll in instructions per request, by callgrind (~3 min)
+#   make api-instructions INSTRUCTIONS_ARGS=--cache   with cachegrind's cache misses and
+#                               mispredicted branches per request too (~6 min)
 UP_ARGS ?=
+INSTRUCTIONS_ARGS ?=
 
 .PHONY: up api-rps api-instructions
 
@@ -15,4 +18,4 @@ api-rps: build
 	@$(PY) -m peaje.bench.http_rps
 
 api-instructions: build
-	@$(PY) -m peaje.bench.front_instructions
+	@$(PY) -m peaje.bench.front_instructions $(INSTRUCTIONS_ARGS)

@@ -48,3 +48,17 @@ def test_front_instructions_child_fails_on_any_answer_but_200():
     command = [sys.executable, "-c", front_instructions.CHILD, "floor", http_rps.SEARCH, "1"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode != 0 and "answers [404]" in done.stderr  # the floor has no search
+
+
+def test_front_instructions_reads_cachegrinds_summary():
+    summary = "\n".join([
+        "==7== I   refs:      1,234,567", "==7== I1  misses:        2,345",
+        "==7== LLi misses:          100", "==7== D   refs:        500,000  (300,000 rd + 2 wr)",
+        "==7== D1  misses:        4,444  (  3,000 rd   +   1,444 wr)",
+        "==7== LLd misses:            9", "==7== Mispredicts:       8,888  (8,000 cond + 888 ind)",
+    ])  # fmt: skip
+    assert front_instructions.cachegrind_counts(summary) == {
+        "instructions": 1_234_567, "I1 misses": 2_345, "D1 misses": 4_444,
+        "mispredicted branches": 8_888,
+    }  # fmt: skip
+    assert front_instructions.cachegrind_counts("==7== Collected : 5") == {}
