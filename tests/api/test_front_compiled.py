@@ -279,6 +279,21 @@ def test_the_layer_fails_on_hostile_scopes_as_python_would_and_counts_a_500(scop
     assert {key[2]: count for key, count in metrics.series.requests.items()} == {"500": [1]}
 
 
+@pytest.mark.parametrize(
+    ("length", "status"),
+    [
+        (b"9" * 5000, 413),
+        (b"0" * 5000 + b"1048577", 413),
+        (b"0" * 5000 + b"5", 200),
+        (b"1048577", 413),
+    ],
+)
+def test_a_content_length_of_any_size_is_read_or_refused_never_an_error(length, status):
+    # int() refuses more than 4,300 digits: a ValueError here would be a 500 (limit: 1 MiB)
+    sent, _ = run_layer(http(headers=[(b"content-length", length)], route=Route()))
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [status]
+
+
 @pytest.mark.parametrize("scope", [None, [("type", "http")], "http"])
 def test_the_layer_refuses_a_scope_that_is_not_a_dict(scope):
     front = Front(None, ApiMetrics(), Admission(0), limit=1, timeout=1.0)
