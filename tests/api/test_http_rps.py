@@ -62,3 +62,17 @@ def test_front_instructions_reads_cachegrinds_summary():
         "mispredicted branches": 8_888,
     }  # fmt: skip
     assert front_instructions.cachegrind_counts("==7== Collected : 5") == {}
+
+
+def test_http_rps_restarts_pairs_fresh_apis_with_the_floor(tmp_path):
+    out = tmp_path / "restarts.json"
+    argv = ["--restarts", "2", "--duration", "1", "--connections", "2", "--client", "httpx",
+            "--json", str(out)]  # fmt: skip
+    assert http_rps.main(argv) == 0
+    summary = json.loads(out.read_text())["restarts"]
+    assert len(summary["pairs"]) == 2 and all(a > 0 and f > 0 for a, f in summary["pairs"])
+    ratios = sorted(a / f for a, f in summary["pairs"])
+    assert (summary["min"], summary["max"]) == (ratios[0], ratios[-1])
+    assert summary["under_goal"] == sum(r < summary["goal"] for r in ratios)
+    with pytest.raises(SystemExit):
+        http_rps.main(["--restarts", "0"])

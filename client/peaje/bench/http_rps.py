@@ -2,6 +2,7 @@
 floors beneath them, in the same run, under the same load generator.
 
     python -m peaje.bench.http_rps [--url http://127.0.0.1:8000] [--duration 5]
+    python -m peaje.bench.http_rps --restarts 12     # the no-op / floor goal on 12 fresh APIs
 
 Prints four ratios (goal in brackets):
   native search / no-op          POST /v1/native/search, one resident target, vs GET /v1/noop [0.9]
@@ -17,6 +18,11 @@ ports; the floor apps (peaje.bench.floor_apps) always run locally. Load comes fr
 ``wrk``: 1 thread, --connections) when on PATH, else from an httpx asyncio client (which needs
 more CPU per request, so it reports lower ceilings). A shared machine makes every figure noisy:
 compare the ratios, which come from one run.
+
+``--restarts N`` measures only the no-op / floor goal, N times, each time against a freshly
+started API (one floor throughout, each pair back to back): how far one run's ratio strays
+with the process (its memory layout, its CPU), which best-of-rounds within one process cannot
+average out.
 """
 
 from __future__ import annotations
@@ -185,23 +191,31 @@ async def httpx_rps(url: str, load: Load, duration: float, connections: int) -> 
     }
 
 
+def load_rps(url: str, load: Load, args: argparse.Namespace, use_wrk: bool) -> dict:
+    """One row: `load` on `url` for args.duration seconds, by wrk or the httpx client."""
+    if use_wrk:
+        return wrk_rps(url, load, args.duration, args.connections)
+    return asyncio.run(httpx_rps(url, load, args.duration, args.connections))
+
+
+def warm(url: str, load: Load) -> None:
+    """One request of `load`, answered 2xx (and the resident dataset built) before the clock."""
+    headers = {"content-type": load.content_type, "accept": load.content_type}
+    httpx.request(
+        load.method, url + load.path, content=load.body, headers=headers
+    ).raise_for_status()
+
+
 def run_loads(urls: dict[str, str], args: argparse.Namespace, use_wrk: bool) -> dict[str, dict]:
     """Every load, `args.rounds` times, interleaved (a burst of outside load then hits every
     row alike) and every other round backwards; each row keeps its best round, the least
     disturbed on a shared machine."""
     rows: dict[str, dict] = {}
     for load in LOADS:
-        url = urls[load.server]
-        headers = {"content-type": load.content_type, "accept": load.content_type}
-        warm = httpx.request(load.method, url + load.path, content=load.body, headers=headers)
-        warm.raise_for_status()  # and builds the resident dataset before the clock starts
+        warm(urls[load.server], load)
     for round_ in range(args.rounds):
         for load in LOADS if round_ % 2 == 0 else LOADS[::-1]:
-            url = urls[load.server]
-            if use_wrk:
-                row = wrk_rps(url, load, args.duration, args.connections)
-            else:
-                row = asyncio.run(httpx_rps(url, load, args.duration, args.connections))
+            row = load_rps(urls[load.server], load, args, use_wrk)
             if load.name not in rows or row["rps"] > rows[load.name]["rps"]:
                 rows[load.name] = row
     for name, row in rows.items():
@@ -211,6 +225,37 @@ def run_loads(urls: dict[str, str], args: argparse.Namespace, use_wrk: bool) -> 
             flush=True,
         )
     return rows
+
+
+def restarts(n: int, args: argparse.Namespace, use_wrk: bool) -> dict:
+    """The no-op / floor goal `n` times, each against a fresh API process (``peaje.api:app``
+    under the server command, no stack: the stack around it changed nothing, measured) and the
+    same floor, the API's row then the floor's."""
+    noop, floor = (next(load for load in LOADS if load.name == name) for name in (NOOP, FLOOR))
+    quiet = ("--log-level", "warning")
+    pairs = []
+    with ExitStack() as stack:
+        floor_url = start_app(stack, "floor", api_command(HOST, free_port(), FLOOR_APP, *quiet))
+        warm(floor_url, floor)
+        for start in range(1, n + 1):
+            with ExitStack() as one:
+                api = start_app(one, "api", api_command(HOST, free_port(), "peaje.api:app", *quiet))
+                warm(api, noop)
+                pair = [load_rps(api, noop, args, use_wrk)["rps"],
+                        load_rps(floor_url, floor, args, use_wrk)["rps"]]  # fmt: skip
+            pairs.append(pair)
+            print(f"  start {start:>3}: no-op {pair[0]:8.0f}  floor {pair[1]:8.0f} req/s  "
+                  f"{pair[0] / pair[1]:.3f}x", flush=True)  # fmt: skip
+    ratios = sorted(api / floor for api, floor in pairs)
+    goal = next(target for _, num, den, target in GOALS if (num, den) == (NOOP, FLOOR))
+    summary = {
+        "pairs": pairs, "min": ratios[0], "median": statistics.median(ratios), "max": ratios[-1],
+        "under_goal": sum(r < goal for r in ratios), "goal": goal,
+    }  # fmt: skip
+    print(f"no-op / floor over {n} fresh APIs: min {summary['min']:.3f}, median "
+          f"{summary['median']:.3f}, max {summary['max']:.3f}; {summary['under_goal']} under "
+          f"the goal of {goal:g}x")  # fmt: skip
+    return summary
 
 
 def goal_ratios(rows: dict[str, dict]) -> list[dict]:
@@ -466,7 +511,18 @@ def main(argv: list[str] | None = None) -> int:
         help="load generator (auto: wrk when on PATH)",
     )
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--restarts", type=int, metavar="N", help="only the no-op / floor goal, on N fresh APIs"
+    )
     args = parser.parse_args(argv)
+    if args.restarts is not None:
+        if args.restarts < 1 or args.url:
+            parser.error("--restarts takes N >= 1 and starts its own APIs (no --url)")
+        use_wrk = args.client == "wrk" or (args.client == "auto" and bool(shutil.which("wrk")))
+        summary = restarts(args.restarts, args, use_wrk)
+        if args.json:
+            args.json.write_text(json.dumps({"restarts": summary}, indent=2))
+        return 0
 
     with ExitStack() as stack:
         urls = start_servers(stack, args.url)
